@@ -1,0 +1,128 @@
+# Makefile: build the kernel and file-system image, run them under QEMU, run the tests.
+#   make            kernel/kernel and fs.img
+#   make qemu       boot to a shell (quit with Ctrl-a x)
+#   make qemu-gdb   boot, waiting for gdb-multiarch on $(GDBPORT)
+#   make test       every test (test/run_tests.py)
+
+K = kernel
+U = user
+
+# ---- toolchain --------------------------------------------------------------
+# Debian's bare-metal compiler first, the Linux cross compiler as a fallback.
+TOOLPREFIX ?= $(shell for p in riscv64-unknown-elf- riscv64-linux-gnu- riscv64-elf-; do \
+	if command -v $${p}gcc >/dev/null 2>&1; then echo $$p; break; fi; done)
+CC = $(TOOLPREFIX)gcc
+AS = $(TOOLPREFIX)gcc
+LD = $(TOOLPREFIX)ld
+OBJCOPY = $(TOOLPREFIX)objcopy
+OBJDUMP = $(TOOLPREFIX)objdump
+QEMU = qemu-system-riscv64
+
+CFLAGS = -march=rv64gc -mabi=lp64d -mcmodel=medany -mno-relax -O2 -Wall -Werror \
+	-ffreestanding -fno-common -nostdlib -fno-stack-protector -fno-pie -no-pie \
+	-fno-omit-frame-pointer -ggdb -gdwarf-2 -MD -I.
+ASFLAGS = $(CFLAGS)
+LDFLAGS = -z max-page-size=4096
+
+# ---- kernel -----------------------------------------------------------------
+KOBJS = \
+	$K/entry.o $K/mstart.o $K/main.o \
+	$K/uart.o $K/console.o $K/printf.o \
+	$K/kalloc.o $K/vm.o $K/string.o \
+	$K/spinlock.o $K/sleeplock.o $K/proc.o $K/swtch.o \
+	$K/trampoline.o $K/kernelvec.o $K/trap.o $K/plic.o \
+	$K/syscall.o $K/sysproc.o $K/exec.o \
+	$K/virtio_disk.o $K/bio.o $K/log.o $K/fs.o $K/file.o $K/pipe.o $K/sysfile.o
+
+$K/kernel: $(KOBJS) $K/kernel.ld
+	$(LD) $(LDFLAGS) -T $K/kernel.ld -o $@ $(KOBJS)
+	$(OBJDUMP) -S $@ > $K/kernel.asm
+
+# ---- user programs ----------------------------------------------------------
+ULIB = $U/ulib.o $U/usys.o $U/printf.o $U/umalloc.o
+
+$U/usys.S: $U/usys.py $K/syscall.h
+	python3 $U/usys.py $@
+
+# user/NAME.elf keeps the debug information for gdb; the copy that goes
+# into fs.img (user/_NAME) is stripped so the image has room to spare.
+$U/%.elf: $U/%.o $(ULIB) $U/user.ld
+	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $< $(ULIB)
+
+$U/_%: $U/%.elf
+	$(OBJCOPY) --strip-debug $< $@
+
+UPROGS = \
+	$U/_init $U/_sh $U/_cat $U/_echo $U/_grep $U/_kill $U/_ln $U/_ls \
+	$U/_mkdir $U/_rm $U/_wc $U/_zombie $U/_forktest $U/_stressfs $U/_grind \
+	$U/_usertests
+
+# ---- file system ------------------------------------------------------------
+mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h $K/stat.h
+	gcc -O2 -Wall -Werror -I. -o $@ mkfs/mkfs.c
+
+fs.img: mkfs/mkfs README.md $(UPROGS)
+	mkfs/mkfs $@ README.md $(UPROGS)
+
+all: $K/kernel fs.img
+.DEFAULT_GOAL := all
+
+# Keep intermediate objects (make would delete them after linking).
+.PRECIOUS: %.o $U/%.elf $U/_%
+
+-include $K/*.d $U/*.d
+
+# ---- running ----------------------------------------------------------------
+CPUS ?= 3
+FSIMG ?= fs.img
+
+# Ports derived from the user id, so that people sharing a machine do not
+# collide; any of them can be overridden on the command line.
+PORTBASE := $(shell echo $$(( 25000 + ($$(id -u) % 1000) * 8 )))
+GDBPORT    ?= $(PORTBASE)
+SERVERPORT ?= $(shell echo $$(( $(PORTBASE) + 1 )))
+DNSPORT    ?= $(shell echo $$(( $(PORTBASE) + 2 )))
+FWDPORT    ?= $(shell echo $$(( $(PORTBASE) + 3 )))
+FWDPORT2   ?= $(shell echo $$(( $(PORTBASE) + 4 )))
+
+# The e1000's network back end: QEMU user networking by default, with two
+# host UDP ports forwarded to guest ports 2000 and 2001.  Tests replace it
+# with a raw-frame `dgram` peer.
+NETDEV ?= user,id=net0,hostfwd=udp:127.0.0.1:$(FWDPORT)-:2000,hostfwd=udp:127.0.0.1:$(FWDPORT2)-:2001
+PCAP ?= packets.pcap
+
+QEMUOPTS = -machine virt -bios none -kernel $K/kernel -m 128M -smp $(CPUS) -nographic \
+	-global virtio-mmio.force-legacy=false \
+	-drive file=$(FSIMG),if=none,format=raw,id=x0 \
+	-device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0 \
+	-netdev $(NETDEV) -object filter-dump,id=dump0,netdev=net0,file=$(PCAP) \
+	-device e1000,netdev=net0,bus=pcie.0,romfile= \
+	$(QEMUEXTRA)
+
+check-tools:
+	@sh tools/setup.sh
+
+qemu: check-tools all
+	@rm -f $(PCAP)
+	$(QEMU) $(QEMUOPTS)
+
+# The exact command line, for test harnesses that start QEMU themselves.
+qemu-cmd:
+	@echo $(QEMU) $(QEMUOPTS)
+
+.gdbinit: .gdbinit.tmpl Makefile
+	sed "s/:GDBPORT/:$(GDBPORT)/" .gdbinit.tmpl > $@
+
+qemu-gdb: check-tools all .gdbinit
+	@rm -f $(PCAP)
+	@echo "*** QEMU waits for gdb: run gdb-multiarch in this directory (port $(GDBPORT))."
+	$(QEMU) $(QEMUOPTS) -S -gdb tcp:127.0.0.1:$(GDBPORT)
+
+test: check-tools all
+	python3 test/run_tests.py
+
+clean:
+	rm -f $K/*.o $K/*.d $K/kernel $K/kernel.asm $U/*.o $U/*.d $U/*.elf $U/_* $U/usys.S \
+		mkfs/mkfs fs.img .gdbinit packets*.pcap
+
+.PHONY: all qemu qemu-cmd qemu-gdb test clean check-tools

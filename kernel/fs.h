@@ -1,0 +1,47 @@
+// fs.h: the on-disk file-system format, shared by the kernel and mkfs.
+//
+// Disk layout, in BSIZE blocks:
+//   [ unused | super | log header + log | inodes | free bitmap | data ... ]
+#pragma once
+
+#define BSIZE 1024        // block size in bytes
+#define ROOTINO 1         // inode number of "/"
+#define SUPERBLOCK 1      // block number of the superblock
+#define FS_MAGIC 0x786e6574   // "xnet" in the superblock marks our format
+
+struct superblock {
+  uint magic;        // FS_MAGIC
+  uint size;         // blocks in the image
+  uint nblocks;      // data blocks
+  uint ninodes;
+  uint nlog;         // log blocks, header included
+  uint logstart;
+  uint inodestart;
+  uint bmapstart;
+};
+
+#define NDIRECT   12
+#define NINDIRECT (BSIZE / sizeof(uint))
+#define MAXFILE   (NDIRECT + NINDIRECT)   // blocks in the largest file
+
+// An inode as stored on disk.
+struct dinode {
+  short type;             // 0 = free, else T_DIR/T_FILE/T_DEVICE
+  short major;            // device numbers (T_DEVICE only)
+  short minor;
+  short nlink;            // directory entries naming this inode
+  uint size;              // bytes
+  uint addrs[NDIRECT + 1];// data blocks; the last is the indirect block
+};
+
+#define IPB (BSIZE / sizeof(struct dinode))      // inodes per block
+#define IBLOCK(i, sb) ((i) / IPB + (sb).inodestart)
+#define BPB (BSIZE * 8)                          // bitmap bits per block
+#define BBLOCK(b, sb) ((b) / BPB + (sb).bmapstart)
+
+#define DIRSIZ 14
+// A directory is a file of these; inum 0 marks an empty slot.
+struct dirent {
+  ushort inum;
+  char name[DIRSIZ];
+};

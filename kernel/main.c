@@ -1,0 +1,46 @@
+// main.c: supervisor-mode start: hart 0 initialises the kernel, the others wait for it.
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "defs.h"
+
+static volatile int kernel_ready;
+
+// Set-up that every hart needs for itself.
+static void
+hart_init(void)
+{
+  kvminithart();    // paging on
+  trapinithart();   // kernel trap vector, timer
+  plicinithart();   // accept device interrupts
+}
+
+void
+main(void)
+{
+  if(cpuid() == 0){
+    consoleinit();
+    printfinit();
+    printf("\nxv6-net kernel booting\n");
+    kinit();
+    kvminit();
+    procinit();
+    trapinit();
+    plicinit();
+    binit();
+    iinit();
+    fileinit();
+    virtio_disk_init();
+    userinit();
+    hart_init();
+    __sync_synchronize();
+    kernel_ready = 1;
+  } else {
+    while(kernel_ready == 0)
+      ;
+    __sync_synchronize();
+    hart_init();
+  }
+  scheduler();
+}

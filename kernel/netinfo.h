@@ -1,0 +1,34 @@
+// netinfo.h: what the network system calls report, shared with user programs.
+#pragma once
+
+#define SOCK_UDP  1   // datagrams to and from one local UDP port
+#define SOCK_ICMP 2   // ICMP echo: write an echo message, read back IP header + reply
+
+// Build an IPv4 address in host byte order: IPADDR(10,0,2,2).
+#define IPADDR(a, b, c, d) \
+  (((uint)(a) << 24) | ((uint)(b) << 16) | ((uint)(c) << 8) | (uint)(d))
+
+struct sockinfo {
+  int type;          // SOCK_UDP or SOCK_ICMP
+  int lport;         // local port (ICMP: echo identifier), 0 if unbound
+  uint raddr;        // connected remote address, 0 if none
+  int rport;
+  int queued;        // datagrams waiting to be read
+  uint64 dropped;    // datagrams dropped because the queue was full
+};
+
+#define NETINFO_MAXCOUNTERS 64
+#define NETINFO_NAMELEN     24
+
+struct netcounter {
+  char name[NETINFO_NAMELEN];   // e.g. "rx_packets", "arp_requests_sent"
+  uint64 value;
+};
+
+struct netinfo {
+  uchar mac[6];
+  uint ipaddr, netmask, gateway;   // host byte order
+  int present;                     // 1 if an e1000 was found
+  int ncounters;
+  struct netcounter counters[NETINFO_MAXCOUNTERS];
+};

@@ -1,0 +1,49 @@
+// plic.c: the platform-level interrupt controller routes device interrupts to harts.
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "defs.h"
+
+#define REG(addr) (*(volatile uint32 *)(addr))
+
+// Interrupt sources that every hart accepts.
+static uint64 enabled_irqs;
+
+void
+plic_enable(int irq)
+{
+  REG(PLIC_PRIORITY(irq)) = 1;   // any nonzero priority beats threshold 0
+  enabled_irqs |= 1UL << irq;
+}
+
+void
+plicinit(void)
+{
+  plic_enable(UART0_IRQ);
+  plic_enable(VIRTIO0_IRQ);
+}
+
+// Apply the enable set to this hart's supervisor context.  Drivers call
+// plic_enable() during hart 0's set-up, before any hart gets here.
+void
+plicinithart(void)
+{
+  int hart = cpuid();
+  REG(PLIC_SENABLE(hart)) = (uint32)enabled_irqs;
+  REG(PLIC_SENABLE2(hart)) = (uint32)(enabled_irqs >> 32);
+  REG(PLIC_STHRESHOLD(hart)) = 0;
+}
+
+// The highest-priority pending interrupt, or 0 if none.
+int
+plic_claim(void)
+{
+  return REG(PLIC_SCLAIM(cpuid()));
+}
+
+void
+plic_complete(int irq)
+{
+  REG(PLIC_SCLAIM(cpuid())) = irq;
+}

@@ -1,0 +1,78 @@
+// spinlock.c: spinlocks, and the interrupt-disable nesting they rely on.
+#include "types.h"
+#include "param.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "proc.h"
+#include "defs.h"
+
+void
+initlock(struct spinlock *lk, char *name)
+{
+  lk->name = name;
+  lk->locked = 0;
+  lk->owner = 0;
+}
+
+// Interrupts stay off while any spinlock is held on this hart: an
+// interrupt handler that wanted the same lock would otherwise spin forever.
+void
+acquire(struct spinlock *lk)
+{
+  push_off();
+  if(holding(lk)){
+    printf("lock %s\n", lk->name);
+    panic("acquire: lock already held by this hart");
+  }
+  // amoswap with acquire ordering: later loads and stores stay after it.
+  while(__sync_lock_test_and_set(&lk->locked, 1) != 0)
+    ;
+  __sync_synchronize();
+  lk->owner = mycpu();
+}
+
+void
+release(struct spinlock *lk)
+{
+  if(!holding(lk)){
+    printf("lock %s\n", lk->name);
+    panic("release: lock not held");
+  }
+  lk->owner = 0;
+  __sync_synchronize();   // earlier stores become visible before the unlock
+  __sync_lock_release(&lk->locked);
+  pop_off();
+}
+
+// Only meaningful with interrupts off (the hart cannot change under us).
+int
+holding(struct spinlock *lk)
+{
+  return lk->locked && lk->owner == mycpu();
+}
+
+// push_off/pop_off nest like a stack: interrupts come back on only when the
+// outermost pop_off runs, and only if they were on before the first push.
+void
+push_off(void)
+{
+  int was_on = intr_get();
+  intr_off();
+  struct cpu *c = mycpu();
+  if(c->noff == 0)
+    c->intena = was_on;
+  c->noff++;
+}
+
+void
+pop_off(void)
+{
+  struct cpu *c = mycpu();
+  if(intr_get())
+    panic("pop_off: interrupts are on");
+  if(c->noff < 1)
+    panic("pop_off: not pushed");
+  c->noff--;
+  if(c->noff == 0 && c->intena)
+    intr_on();
+}

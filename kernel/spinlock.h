@@ -1,0 +1,9 @@
+// spinlock.h: a busy-waiting mutual-exclusion lock.
+#pragma once
+#include "types.h"
+
+struct spinlock {
+  uint locked;        // nonzero while held
+  char *name;         // for panics and debugging
+  struct cpu *owner;  // hart holding it
+};

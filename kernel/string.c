@@ -1,0 +1,94 @@
+// string.c: the few memory and string routines the kernel needs.
+#include "types.h"
+
+void *
+memset(void *dst, int c, uint n)
+{
+  uchar *d = dst;
+  while(n-- > 0)
+    *d++ = c;
+  return dst;
+}
+
+int
+memcmp(const void *a, const void *b, uint n)
+{
+  const uchar *p = a, *q = b;
+  for(; n > 0; n--, p++, q++)
+    if(*p != *q)
+      return *p - *q;
+  return 0;
+}
+
+// Handles overlapping regions by copying backwards when dst is above src.
+void *
+memmove(void *dst, const void *src, uint n)
+{
+  const uchar *s = src;
+  uchar *d = dst;
+
+  if(d > s && d < s + n){
+    while(n > 0){
+      n--;
+      d[n] = s[n];
+    }
+  } else {
+    for(uint i = 0; i < n; i++)
+      d[i] = s[i];
+  }
+  return dst;
+}
+
+// gcc may emit calls to memcpy for structure copies.
+void *
+memcpy(void *dst, const void *src, uint n)
+{
+  return memmove(dst, src, n);
+}
+
+int
+strncmp(const char *a, const char *b, uint n)
+{
+  for(; n > 0; n--, a++, b++){
+    if(*a != *b)
+      return (uchar)*a - (uchar)*b;
+    if(*a == 0)
+      return 0;
+  }
+  return 0;
+}
+
+// Copies at most n bytes, padding with zeros; like C's strncpy, the result
+// is not terminated when src is n bytes or longer.
+char *
+strncpy(char *dst, const char *src, int n)
+{
+  int i = 0;
+  for(; i < n && src[i]; i++)
+    dst[i] = src[i];
+  for(; i < n; i++)
+    dst[i] = 0;
+  return dst;
+}
+
+// Like strncpy, but always terminates dst (when n > 0).
+char *
+safestrcpy(char *dst, const char *src, int n)
+{
+  if(n <= 0)
+    return dst;
+  int i = 0;
+  for(; i < n - 1 && src[i]; i++)
+    dst[i] = src[i];
+  dst[i] = 0;
+  return dst;
+}
+
+int
+strlen(const char *s)
+{
+  int n = 0;
+  while(s[n])
+    n++;
+  return n;
+}

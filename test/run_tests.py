@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""run_tests.py: the `make test` runner: boots xv6-net under QEMU and checks it through its console.
+
+Tests live in test/test_*.py and register themselves with the @test decorator:
+
+    from run_tests import test
+
+    @test("echo", "the shell echoes its arguments")
+    def echo(t):
+        t.boot()
+        out = t.run("echo hello")
+        t.expect(out, r"^hello$", "echo output")
+
+Each test gets a Context `t` that records a transcript of its steps; a failed
+check, a timeout, a kernel panic or an exception fails the test and prints that
+transcript with the console tail.  Every boot uses a private copy of fs.img.
+
+usage: run_tests.py [-v] [--list] [--logs DIR] [NAME|GLOB ...]
+"""
+
+import argparse
+import fnmatch
+import glob
+import importlib
+import os
+import re
+import signal
+import sys
+import time
+import traceback
+
+# Test modules `import run_tests`; make that name mean this very module even
+# when it runs as __main__, or they would register into a second copy.
+sys.modules.setdefault("run_tests", sys.modules[__name__])
+
+TEST_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, TEST_DIR)
+import qemu  # noqa: E402
+
+REPO = qemu.REPO
+BOOT_TIMEOUT = 60          # seconds from QEMU start to the first prompt
+RUN_TIMEOUT = 30           # default for one shell command
+SHOWN_OUTPUT_LINES = 20    # per step in a failure transcript
+
+
+class Failure(Exception):
+    """A check in a test did not hold."""
+
+
+class Skipped(Exception):
+    """The test does not apply to this tree."""
+
+
+class Test:
+    def __init__(self, name, doc, func):
+        self.name, self.doc, self.func = name, doc, func
+
+
+TESTS = []
+
+
+def test(name, doc=""):
+    """Decorator: register func(t) as test `name` (run in registration order)."""
+    def register(func):
+        if any(x.name == name for x in TESTS):
+            raise ValueError("two tests named %r" % name)
+        TESTS.append(Test(name, doc or (func.__doc__ or "").strip(), func))
+        return func
+    return register
+
+
+def _indent(text, prefix="    "):
+    return "\n".join(prefix + line for line in text.split("\n"))
+
+
+def _clip(text, limit=SHOWN_OUTPUT_LINES):
+    lines = text.rstrip("\n").split("\n")
+    if len(lines) > limit:
+        lines = lines[:limit] + ["... (%d more lines)" % (len(lines) - limit)]
+    return "\n".join(lines)
+
+
+class Context:
+    """What a test function works with: boots, commands, checks, transcript."""
+
+    def __init__(self, name, verbose=False, logdir=None):
+        self.name = name
+        self.verbose = verbose
+        self.logdir = logdir
+        self.transcript = []
+        self.notes = []
+        self.guests = []
+
+    # ---- recording ---------------------------------------------------------
+
+    def step(self, text):
+        """Add a line to the transcript."""
+        self.transcript.append(text)
+        if self.verbose:
+            print("\n[%s] %s" % (self.name, text.split("\n", 1)[0]), flush=True)
+
+    def note(self, text):
+        """A result worth reporting even when the test passes."""
+        self.notes.append(text)
+        self.step("note: " + text)
+
+    # ---- the guest -----------------------------------------------------------
+
+    @property
+    def guest(self):
+        if not self.guests:
+            raise Failure("the test has not booted a guest")
+        return self.guests[-1]
+
+    def boot(self, make_vars=None, timeout=BOOT_TIMEOUT, **kwargs):
+        """Start a fresh guest (private fs.img) and wait for the shell's prompt."""
+        self.step("boot" + (" %s" % make_vars if make_vars else ""))
+        try:
+            g = qemu.Guest.boot(make_vars, log_path=self._log_path(),
+                                echo=self.verbose, **kwargs)
+        except RuntimeError as e:
+            raise Failure(str(e)) from None
+        self.guests.append(g)
+        g.wait_prompt(timeout)
+        self.step("prompt after %.1fs" % g.uptime())
+        return g
+
+    def _log_path(self):
+        if not self.logdir:
+            return None
+        n = len(self.guests) + 1
+        suffix = "" if n == 1 else ".%d" % n
+        return os.path.join(self.logdir, "%s%s.log" % (self.name, suffix))
+
+    def run(self, cmd, timeout=RUN_TIMEOUT):
+        """Run a shell command line in the current guest; returns its output."""
+        self.step("$ " + cmd)
+        out = self.guest.run(cmd, timeout)
+        if out.strip():
+            self.transcript.append(_indent(_clip(out), "  "))
+        return out
+
+    def send(self, text):
+        self.step("type %r" % text)
+        self.guest.send(text)
+
+    def wait_for(self, pattern, timeout=RUN_TIMEOUT):
+        self.step("wait for %s" % qemu.describe(pattern))
+        out = self.guest.wait_for(pattern, timeout)
+        if out.strip():
+            self.transcript.append(_indent(_clip(out), "  "))
+        return out
+
+    # ---- checks ----------------------------------------------------------------
+
+    def check(self, cond, message):
+        if not cond:
+            raise Failure(message)
+
+    def expect(self, text, pattern, what):
+        """Search text for a regex (multi-line mode); fail naming `what`."""
+        m = re.search(pattern, text, re.M)
+        if not m:
+            raise Failure("%s: no match for /%s/" % (what, pattern))
+        return m
+
+    def reject(self, text, pattern, what):
+        """Fail if the regex is found in text."""
+        m = re.search(pattern, text, re.M)
+        if m:
+            raise Failure("%s: unexpected %r" % (what, m.group(0)))
+
+    def skip(self, reason):
+        raise Skipped(reason)
+
+    # ---- the end ---------------------------------------------------------------
+
+    def final_checks(self):
+        for g in self.guests:
+            if g.panicked():
+                raise Failure("kernel panic: %s" % g.panicked())
+
+    def close(self):
+        # A ^C that arrives now must not leave a QEMU behind: note it, finish
+        # closing, and only then act on it.
+        pending = []
+        saved = {s: signal.signal(s, lambda signum, frame: pending.append(signum))
+                 for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            for g in self.guests:
+                g.close()
+        finally:
+            for s, h in saved.items():
+                signal.signal(s, h)
+        if pending:
+            raise KeyboardInterrupt
+
+    def tails(self):
+        parts = []
+        for i, g in enumerate(self.guests):
+            label = "console tail" if len(self.guests) == 1 else "console tail, boot %d" % (i + 1)
+            parts.append("  %s (last %d lines):\n%s"
+                         % (label, qemu.TAIL_LINES, _indent(g.tail(), "  | ")))
+        return "\n".join(parts)
+
+
+def run_one(tst, args):
+    """Run one test; returns True (pass), False (fail) or None (skipped)."""
+    t = Context(tst.name, args.verbose, args.logs)
+    start = time.monotonic()
+    error = None
+    try:
+        tst.func(t)
+        t.final_checks()
+    except Skipped as e:
+        print("SKIP %s: %s" % (tst.name, e), flush=True)
+        return None
+    except Failure as e:
+        error = str(e)
+    except qemu.GuestError as e:
+        error = e.reason
+    except KeyboardInterrupt:
+        raise
+    except Exception:
+        error = "exception in the test:\n" + traceback.format_exc().rstrip()
+    finally:
+        t.close()
+    took = time.monotonic() - start
+    if error is None:
+        print("PASS %s (%.1fs)" % (tst.name, took), flush=True)
+        for n in t.notes:
+            print("    %s" % n)
+        return True
+    print("FAIL %s (%.1fs)" % (tst.name, took))
+    print("  error: %s" % error.replace("\n", "\n  "))
+    print("  steps:")
+    print(_indent("\n".join(t.transcript) or "(none)"))
+    if t.guests:
+        print(t.tails())
+    if args.logs:
+        print("  logs: %s/%s*.log" % (os.path.relpath(args.logs), tst.name))
+    sys.stdout.flush()
+    return False
+
+
+def discover():
+    for path in sorted(glob.glob(os.path.join(TEST_DIR, "test_*.py")),
+                       key=lambda p: (os.path.basename(p) != "test_base.py", p)):
+        importlib.import_module(os.path.basename(path)[:-3])
+
+
+def select(names):
+    if not names:
+        return list(TESTS)
+    chosen = []
+    for pat in names:
+        hits = [x for x in TESTS if fnmatch.fnmatchcase(x.name, pat)]
+        if not hits:
+            sys.exit("run_tests: no test matches %r (try --list)" % pat)
+        chosen += [x for x in hits if x not in chosen]
+    return chosen
+
+
+def missing_build():
+    return [f for f in ("kernel/kernel", "fs.img")
+            if not os.path.exists(os.path.join(REPO, f))]
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Boot xv6-net under QEMU and test it.")
+    ap.add_argument("names", nargs="*", help="tests to run (names or globs; default all)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="stream the guest console")
+    ap.add_argument("--list", action="store_true", help="list the tests and exit")
+    ap.add_argument("--logs", default=os.path.join(TEST_DIR, "logs"),
+                    help="directory for console logs (default test/logs)")
+    args = ap.parse_args()
+
+    discover()
+    chosen = select(args.names)
+    if args.list:
+        for x in chosen:
+            print("%-12s %s" % (x.name, x.doc))
+        return 0
+
+    missing = missing_build()
+    if missing:
+        print("FAIL build: %s missing; run `make` first" % ", ".join(missing))
+        print("0 passed, 1 failed")
+        return 1
+    os.makedirs(args.logs, exist_ok=True)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
+
+    passed = failed = 0
+    try:
+        for x in chosen:
+            ok = run_one(x, args)
+            passed += ok is True
+            failed += ok is False
+    except KeyboardInterrupt:
+        print("\ninterrupted: QEMU stopped, remaining tests not run", flush=True)
+        failed += 1
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+#!/bin/sh
+# setup.sh: check for (and on Debian/Ubuntu install) the tools that build and run xv6-net.
+#
+#   tools/setup.sh           silent when all is there; installs what is missing
+#                            with apt-get on Debian/Ubuntu, else says what to install
+#   tools/setup.sh --check   only report, never install
+#
+# Plain POSIX sh: the Makefile runs it with `sh`.
+
+QEMU_MIN_MAJOR=7
+QEMU_MIN_MINOR=2
+PYTHON_MIN="3, 7"
+NL='
+'
+
+usage() {
+  echo "usage: tools/setup.sh [--check]"
+}
+
+have() {
+  command -v "$1" >/dev/null 2>&1
+}
+
+# First riscv64 cross gcc found, by the prefixes the distributions use
+# (the Makefile looks for the same ones).
+find_gcc() {
+  for p in riscv64-unknown-elf riscv64-linux-gnu riscv64-elf; do
+    if have "$p-gcc"; then
+      echo "$p-gcc"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# "7 2" from "QEMU emulator version 7.2.22 (...)".
+qemu_version() {
+  qemu-system-riscv64 --version 2>/dev/null |
+    sed -n '1s/^.*version \([0-9][0-9]*\)\.\([0-9][0-9]*\).*$/\1 \2/p'
+}
+
+qemu_new_enough() {
+  [ $# -eq 2 ] || return 1
+  [ "$1" -gt "$QEMU_MIN_MAJOR" ] ||
+    { [ "$1" -eq "$QEMU_MIN_MAJOR" ] && [ "$2" -ge "$QEMU_MIN_MINOR" ]; }
+}
+
+ok() { report="$report${NL}ok       $*"; }
+bad() { report="$report${NL}$*"; problems=$((problems + 1)); }
+
+# survey: fill `report` (one line per tool), `need` (the Debian packages
+# that would fix what is missing), `problems` (count) and `hint` (advice
+# for problems no package fixes).
+survey() {
+  report="" need="" problems=0 hint=""
+
+  if gcc=$(find_gcc); then
+    ok "riscv64 gcc: $gcc $("$gcc" -dumpversion 2>/dev/null)"
+  else
+    bad "MISSING  riscv64 gcc (riscv64-unknown-elf-gcc or riscv64-linux-gnu-gcc)"
+    need="$need gcc-riscv64-unknown-elf"
+  fi
+
+  qemu_min="$QEMU_MIN_MAJOR.$QEMU_MIN_MINOR"
+  if ! have qemu-system-riscv64; then
+    bad "MISSING  qemu-system-riscv64 (QEMU >= $qemu_min)"
+    need="$need qemu-system-misc"
+  else
+    qv=$(qemu_version)
+    # shellcheck disable=SC2086 # split "7 2" into two arguments
+    if qemu_new_enough $qv; then
+      ok "qemu-system-riscv64 $(echo "$qv" | tr ' ' .)"
+    else
+      bad "TOO OLD  qemu-system-riscv64 $(echo "${qv:-unknown}" | tr ' ' .), need >= $qemu_min"
+      hint="QEMU >= $qemu_min ships with Debian 12 and Ubuntu 23.04 or later; or build it from source."
+    fi
+  fi
+
+  if have python3 && pv=$(python3 -c "import sys, platform
+print(platform.python_version()); sys.exit(sys.version_info < ($PYTHON_MIN))"); then
+    ok "python3 $pv"
+  else
+    bad "MISSING  python3 >= $(echo "$PYTHON_MIN" | tr -d ' ' | tr , .)"
+    need="$need python3"
+  fi
+
+  if have make; then
+    ok "make"
+  else
+    bad "MISSING  make"
+    need="$need make"
+  fi
+
+  if have gdb-multiarch; then
+    ok "gdb-multiarch (optional, for make qemu-gdb)"
+  else
+    report="$report${NL}absent   gdb-multiarch (optional, for make qemu-gdb)"
+  fi
+}
+
+is_debian_like() {
+  have apt-get && [ -r /etc/os-release ] || return 1
+  # shellcheck disable=SC1091
+  ids=$(. /etc/os-release && echo " $ID $ID_LIKE ")
+  case "$ids" in
+  *" debian "* | *" ubuntu "*) return 0 ;;
+  *) return 1 ;;
+  esac
+}
+
+print_install_help() {
+  cat >&2 <<'EOF'
+Install the missing tools with your package manager, then try again:
+  Debian/Ubuntu: sudo apt-get install gcc-riscv64-unknown-elf qemu-system-misc python3 make
+  Fedora:        sudo dnf install gcc-riscv64-linux-gnu qemu-system-riscv python3 make
+  Arch:          sudo pacman -S riscv64-elf-gcc qemu-system-riscv python make
+  macOS:         brew install riscv64-elf-gcc qemu python
+                 (or: brew tap riscv-software-src/riscv && brew install riscv-tools qemu)
+EOF
+}
+
+# apt_install PKG...: as root, or through sudo.
+apt_install() {
+  if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+  elif have sudo; then
+    sudo="sudo"
+  else
+    echo "setup.sh: need root (or sudo) to install: $*" >&2
+    return 1
+  fi
+  echo "setup.sh: installing $* with apt-get" >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+}
+
+show_problems() {
+  echo "$report" | grep -v -e '^$' -e '^ok ' -e '^absent ' | sed 's/^/setup.sh: /' >&2
+  [ -z "$hint" ] || echo "setup.sh: $hint" >&2
+}
+
+main() {
+  case "${1:-}" in
+  "") ;;
+  --check)
+    survey
+    echo "${report#"$NL"}"
+    [ -z "$hint" ] || echo "$hint" >&2
+    [ "$problems" -eq 0 ]
+    exit
+    ;;
+  -h | --help) usage; exit 0 ;;
+  *) usage >&2; exit 2 ;;
+  esac
+
+  survey
+  [ "$problems" -eq 0 ] && exit 0
+  if [ -n "$need" ]; then
+    if ! is_debian_like; then
+      show_problems
+      print_install_help
+      exit 1
+    fi
+    have gdb-multiarch || need="$need gdb-multiarch"
+    # shellcheck disable=SC2086 # one word per package
+    apt_install $need || exit 1
+    survey
+  fi
+  if [ "$problems" -gt 0 ]; then
+    show_problems
+    exit 1
+  fi
+}
+
+main "$@"

@@ -32,7 +32,9 @@ KOBJS = \
 	$K/spinlock.o $K/sleeplock.o $K/proc.o $K/swtch.o \
 	$K/trampoline.o $K/kernelvec.o $K/trap.o $K/plic.o \
 	$K/syscall.o $K/sysproc.o $K/exec.o \
-	$K/virtio_disk.o $K/bio.o $K/log.o $K/fs.o $K/file.o $K/pipe.o $K/sysfile.o
+	$K/virtio_disk.o $K/bio.o $K/log.o $K/fs.o $K/file.o $K/pipe.o $K/sysfile.o \
+	$K/pci.o $K/e1000.o $K/mbuf.o $K/ethernet.o $K/arp.o $K/ip.o $K/udp.o \
+	$K/icmp.o $K/socket.o $K/sysnet.o
 
 $K/kernel: $(KOBJS) $K/kernel.ld
 	$(LD) $(LDFLAGS) -T $K/kernel.ld -o $@ $(KOBJS)

@@ -142,6 +142,10 @@ int  fetchstr(uint64 addr, char *buf, int max);
 int  fetchaddr(uint64 addr, uint64 *ip);
 void syscall(void);
 
+// sysfile.c: descriptor helpers shared with the other system-call files
+struct file *argfile(int n, int *pfd);
+int          fd_install(struct file *f);
+
 // trap.c
 extern uint ticks;
 extern struct spinlock tickslock;
@@ -179,6 +183,15 @@ void plicinithart(void);
 void plic_enable(int irq);
 int  plic_claim(void);
 void plic_complete(int irq);
+
+// Network lab (see net.h): what the rest of the kernel calls.
+struct sock;
+extern int e1000_irq;   // pci.c: the e1000's PLIC source, 0 if none
+void pci_init(void);
+void e1000_intr(void);
+int  sockread(struct sock *s, uint64 addr, int n);
+int  sockwrite(struct sock *s, uint64 addr, int n);
+void sockclose(struct sock *s);
 
 // virtio_disk.c
 void virtio_disk_init(void);

@@ -66,6 +66,9 @@ drop_backing(struct file *f)
   case FD_PIPE:
     pipeclose(f->pipe, f->writable);
     break;
+  case FD_SOCKET:
+    sockclose(f->sock);
+    break;
   case FD_INODE:
   case FD_DEVICE:
     begin_op();   // iput may free an unlinked inode
@@ -137,6 +140,8 @@ fileread(struct file *f, uint64 addr, int n)
   switch(f->type){
   case FD_PIPE:
     return piperead(f->pipe, addr, n);
+  case FD_SOCKET:
+    return sockread(f->sock, addr, n);
   case FD_DEVICE:
     dev = device_of(f);
     if(dev == 0 || dev->read == 0)
@@ -189,6 +194,8 @@ filewrite(struct file *f, uint64 addr, int n)
   switch(f->type){
   case FD_PIPE:
     return pipewrite(f->pipe, addr, n);
+  case FD_SOCKET:
+    return sockwrite(f->sock, addr, n);
   case FD_DEVICE:
     dev = device_of(f);
     if(dev == 0 || dev->write == 0)

@@ -28,6 +28,7 @@ main(void)
     procinit();
     trapinit();
     plicinit();
+    pci_init();       // the e1000, before hart_init() enables its interrupt
     binit();
     iinit();
     fileinit();

@@ -15,7 +15,7 @@
 
 // The open file named by descriptor argument n, or 0; its number goes to
 // *pfd if pfd is not null.
-static struct file *
+struct file *
 argfile(int n, int *pfd)
 {
   int fd;
@@ -31,7 +31,7 @@ argfile(int n, int *pfd)
 }
 
 // Give f the lowest free descriptor of the current process, or -1.
-static int
+int
 fd_install(struct file *f)
 {
   struct proc *p = myproc();

@@ -74,6 +74,8 @@ devintr(void)
     uartintr();
   else if(irq == VIRTIO0_IRQ)
     virtio_disk_intr();
+  else if(irq && irq == e1000_irq)
+    e1000_intr();
   else if(irq)
     printf("devintr: unexpected interrupt %d\n", irq);
   if(irq)

@@ -255,45 +255,41 @@ user_page(pagetable_t pt, uint64 va, int need)
   return (char *)PTE2PA(*pte);
 }
 
-// Copy len bytes from the kernel to user address dstva.  -1 if any byte
-// lands outside writable user memory.
-int
-copyout(pagetable_t pt, uint64 dstva, char *src, uint64 len)
+// Move len bytes between kernel memory and the user range at uva, one page
+// at a time.  -1 if any byte falls outside user memory with the access
+// needed (writable when copying out).
+static int
+copy_user(pagetable_t pt, uint64 uva, char *kbuf, uint64 len, int to_user)
 {
   while(len > 0){
-    uint64 page = PGROUNDDOWN(dstva);
-    char *pa = user_page(pt, page, PTE_W);
+    uint64 page = PGROUNDDOWN(uva);
+    char *pa = user_page(pt, page, to_user ? PTE_W : PTE_R);
     if(pa == 0)
       return -1;
-    uint64 n = PGSIZE - (dstva - page);
+    uint64 n = PGSIZE - (uva - page);
     if(n > len)
       n = len;
-    memmove(pa + (dstva - page), src, n);
+    if(to_user)
+      memmove(pa + (uva - page), kbuf, n);
+    else
+      memmove(kbuf, pa + (uva - page), n);
     len -= n;
-    src += n;
-    dstva += n;
+    kbuf += n;
+    uva += n;
   }
   return 0;
 }
 
-// Copy len bytes from user address srcva into the kernel.
+int
+copyout(pagetable_t pt, uint64 dstva, char *src, uint64 len)
+{
+  return copy_user(pt, dstva, src, len, 1);
+}
+
 int
 copyin(pagetable_t pt, char *dst, uint64 srcva, uint64 len)
 {
-  while(len > 0){
-    uint64 page = PGROUNDDOWN(srcva);
-    char *pa = user_page(pt, page, PTE_R);
-    if(pa == 0)
-      return -1;
-    uint64 n = PGSIZE - (srcva - page);
-    if(n > len)
-      n = len;
-    memmove(dst, pa + (srcva - page), n);
-    len -= n;
-    dst += n;
-    srcva += n;
-  }
-  return 0;
+  return copy_user(pt, srcva, dst, len, 0);
 }
 
 // Copy a NUL-terminated string of at most max bytes (terminator included)

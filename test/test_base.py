@@ -59,6 +59,8 @@ def procdump(t):
 def usertests(t):
     t.boot()
     out = t.run("usertests -q", timeout=300)
+    failed = re.findall(r"^test \S+: FAILED.*$", out, re.M)
+    t.check(not failed, "usertests -q: %s" % "; ".join(failed))
     t.expect(out, r"^ALL TESTS PASSED$", "usertests -q")
 
 

@@ -1,0 +1,266 @@
+// arp.c: IPv4-to-Ethernet address resolution (RFC 826) with a small cache.
+#include "net.h"
+
+#define ARP_NENTRY   8                  // hosts we talk to: the gateway, a few peers
+#define ARP_LIFETIME (300 * TICK_HZ)    // trust a learned address this long
+#define ARP_RETRY    (1 * TICK_HZ)      // ask again if unanswered after this
+#define ARP_GIVEUP   (5 * TICK_HZ)      // then forget the address
+
+// Datagrams kept while an address resolves, at most one page each.  Enough
+// for one datagram from each of a group of processes that start talking at
+// once (nettests' multiprocess starts 10); with 4, six of them failed.
+#define ARP_HOLD_MAX 16
+
+enum arpstate { ARP_FREE, ARP_PENDING, ARP_RESOLVED };
+
+struct arpentry {
+  enum arpstate state;
+  uint ip;
+  uchar mac[ETH_ALEN];  // RESOLVED
+  uint since;           // when learned (RESOLVED) or first asked (PENDING)
+  uint asked;           // PENDING: when the last request went out
+  struct mbufq held;    // PENDING: datagrams waiting for mac
+};
+
+static struct spinlock arplock;
+static struct arpentry cache[ARP_NENTRY];
+
+void
+arp_init(void)
+{
+  initlock(&arplock, "arp");
+  for(int i = 0; i < ARP_NENTRY; i++)
+    mbufq_init(&cache[i].held);
+}
+
+static int
+older_than(uint since, uint age)
+{
+  return (uint)(ticks - since) >= age;
+}
+
+// Forget e, dropping whatever still waits on it.  Caller holds arplock.
+static void
+arp_forget(struct arpentry *e)
+{
+  netstat_add(arp_hold_drops, e->held.len);
+  mbufq_freeall(&e->held);
+  e->state = ARP_FREE;
+}
+
+// Forget addresses that went unconfirmed for too long.  Caller holds arplock.
+static void
+arp_sweep(void)
+{
+  struct arpentry *e;
+
+  for(e = cache; e < cache + ARP_NENTRY; e++){
+    if((e->state == ARP_RESOLVED && older_than(e->since, ARP_LIFETIME + ARP_GIVEUP)) ||
+       (e->state == ARP_PENDING && older_than(e->since, ARP_GIVEUP)))
+      arp_forget(e);
+  }
+}
+
+void
+arp_expire(void)
+{
+  acquire(&arplock);
+  arp_sweep();
+  release(&arplock);
+}
+
+static struct arpentry *
+arp_lookup(uint ip)
+{
+  struct arpentry *e;
+
+  for(e = cache; e < cache + ARP_NENTRY; e++)
+    if(e->state != ARP_FREE && e->ip == ip)
+      return e;
+  return 0;
+}
+
+// An entry for ip, evicting the oldest if all are taken.  Caller holds arplock.
+static struct arpentry *
+arp_claim(uint ip)
+{
+  struct arpentry *e, *victim = cache;
+
+  for(e = cache; e < cache + ARP_NENTRY; e++){
+    if(e->state == ARP_FREE){
+      victim = e;
+      break;
+    }
+    if((int)(e->since - victim->since) < 0)
+      victim = e;
+  }
+  if(victim->state != ARP_FREE)
+    arp_forget(victim);
+  victim->state = ARP_PENDING;
+  victim->ip = ip;
+  victim->since = ticks;
+  victim->asked = ticks;
+  return victim;
+}
+
+// Fill in an ARP packet from us; tha may be 0 (unknown, in a request).
+static void
+arp_fill(struct arp_pkt *ap, ushort op, const uchar *tha, uint tip)
+{
+  ap->hrd = htons(ARP_HRD_ETHER);
+  ap->pro = htons(ETH_TYPE_IP);
+  ap->hln = ETH_ALEN;
+  ap->pln = sizeof(ap->sip);
+  ap->op = htons(op);
+  memmove(ap->sha, net_mac, ETH_ALEN);
+  ap->sip = htonl(NET_IPADDR);
+  if(tha)
+    memmove(ap->tha, tha, ETH_ALEN);
+  else
+    memset(ap->tha, 0, ETH_ALEN);
+  ap->tip = htonl(tip);
+}
+
+// Broadcast "who has ip?".
+static void
+arp_request(uint ip)
+{
+  struct mbuf *m = mbuf_alloc();
+  struct arp_pkt *ap;
+
+  if(m == 0){
+    netstat_inc(tx_no_mbuf);
+    return;
+  }
+  ap = (struct arp_pkt *)mbuf_put(m, sizeof(*ap));
+  arp_fill(ap, ARP_OP_REQUEST, 0, ip);
+  if(eth_output(m, 0, ETH_TYPE_ARP) == 0)
+    netstat_inc(arp_requests_sent);
+}
+
+// Send m, an IPv4 datagram, to the host at ip on our link.  Until ip is
+// resolved, m waits in the cache entry; it never goes to the broadcast MAC.
+// An address past its lifetime is still used while we ask for it again,
+// so that traffic never stalls on a refresh.
+int
+arp_output(struct mbuf *m, uint ip)
+{
+  struct arpentry *e;
+  uchar mac[ETH_ALEN];
+  int ask = 0, held = 0;
+
+  acquire(&arplock);
+  arp_sweep();
+  e = arp_lookup(ip);
+  if(e && e->state == ARP_RESOLVED){
+    if(older_than(e->since, ARP_LIFETIME) && older_than(e->asked, ARP_RETRY)){
+      e->asked = ticks;
+      ask = 1;
+    }
+    memmove(mac, e->mac, ETH_ALEN);
+    release(&arplock);
+    netstat_inc(arp_cache_hits);
+    if(ask)
+      arp_request(ip);
+    return eth_output(m, mac, ETH_TYPE_IP);
+  }
+  if(e == 0){
+    e = arp_claim(ip);
+    ask = 1;
+  } else if(older_than(e->asked, ARP_RETRY)){
+    e->asked = ticks;
+    ask = 1;
+  }
+  if(e->held.len < ARP_HOLD_MAX){
+    mbufq_pushtail(&e->held, m);
+    held = 1;
+  }
+  release(&arplock);
+
+  if(held)
+    netstat_inc(arp_held);
+  else
+    net_drop(m, &netstats.arp_hold_drops);
+  if(ask)
+    arp_request(ip);
+  return held ? 0 : -1;
+}
+
+// Record that ip is at mac if we were asking or already knew it (RFC 826's
+// merge).  Strangers are not added: a flood of ARP traffic cannot push the
+// gateway out of the cache.  Datagrams that were waiting move to *ready.
+static void
+arp_learn(uint ip, const uchar *mac, struct mbufq *ready)
+{
+  struct arpentry *e;
+
+  acquire(&arplock);
+  arp_sweep();
+  e = arp_lookup(ip);
+  if(e){
+    memmove(e->mac, mac, ETH_ALEN);
+    e->state = ARP_RESOLVED;
+    e->since = ticks;
+    while(e->held.len > 0)
+      mbufq_pushtail(ready, mbufq_pophead(&e->held));
+  }
+  release(&arplock);
+}
+
+static int
+arp_valid(struct mbuf *m)
+{
+  struct arp_pkt *ap = (struct arp_pkt *)m->head;
+
+  return m->len >= sizeof(*ap) &&
+         ntohs(ap->hrd) == ARP_HRD_ETHER && ntohs(ap->pro) == ETH_TYPE_IP &&
+         ap->hln == ETH_ALEN && ap->pln == sizeof(ap->sip) &&
+         (ntohs(ap->op) == ARP_OP_REQUEST || ntohs(ap->op) == ARP_OP_REPLY) &&
+         (ap->sha[0] & 1) == 0 &&    // a sender is never a group address
+         ap->sip != 0;               // address probes teach us nothing
+}
+
+// Turn the request in m into our reply and send it back.
+static void
+arp_reply(struct mbuf *m)
+{
+  struct arp_pkt *ap = (struct arp_pkt *)m->head;
+  uchar asker[ETH_ALEN];
+  uint asker_ip = ntohl(ap->sip);
+
+  memmove(asker, ap->sha, ETH_ALEN);
+  mbuf_trim(m, m->len - sizeof(*ap));   // drop the Ethernet padding
+  arp_fill(ap, ARP_OP_REPLY, asker, asker_ip);
+  if(eth_output(m, asker, ETH_TYPE_ARP) == 0)
+    netstat_inc(arp_replies_sent);
+}
+
+void
+arp_input(struct mbuf *m)
+{
+  struct arp_pkt *ap = (struct arp_pkt *)m->head;
+  struct mbufq ready;
+  struct mbuf *w;
+  uchar mac[ETH_ALEN];
+
+  if(!arp_valid(m)){
+    net_drop(m, &netstats.arp_rx_bad);
+    return;
+  }
+  mbufq_init(&ready);
+  memmove(mac, ap->sha, ETH_ALEN);
+  arp_learn(ntohl(ap->sip), mac, &ready);
+
+  if(ntohs(ap->op) == ARP_OP_REPLY){
+    netstat_inc(arp_replies_rcvd);
+    mbuf_free(m);
+  } else if(ntohl(ap->tip) == NET_IPADDR){
+    netstat_inc(arp_requests_rcvd);
+    arp_reply(m);
+  } else {
+    net_drop(m, &netstats.arp_rx_ignored);   // a request for another host
+  }
+
+  while((w = mbufq_pophead(&ready)) != 0)
+    eth_output(w, mac, ETH_TYPE_IP);
+}

@@ -1,0 +1,301 @@
+// e1000.c: driver for the Intel 82540EM network card (e1000) that QEMU emulates.
+//
+// The device and the driver share two rings of descriptors in memory: one
+// for frames to send, one for buffers to receive into.  Each ring has a
+// head, which the device advances as it works, and a tail, which the
+// driver advances to hand it more work.  The manual (Intel 8254x Software
+// Developer's Manual, document 317453) explains the rings in 3.2 and 3.4,
+// the registers in chapter 13 and the start-up sequence in chapter 14;
+// e1000_dev.h names every register and bit with its section.
+//
+// You write e1000_transmit() and e1000_recv(); everything else is done.
+//
+// Handout markers: the lines between "// >>> solution" and "// === stub"
+// are the reference answer.  The handout replaces everything from
+// ">>> solution" to "<<< solution" by the stub, which is the lines between
+// "// === stub" and "// <<< solution" with their first "// " removed.
+#include "net.h"
+#include "e1000_dev.h"
+
+// Ring sizes: multiples of 8, since a ring's length in bytes must be a
+// multiple of 128 (3.4).  QEMU's user-mode network hands the e1000 a burst
+// of datagrams from the host all at once, and whatever finds the receive
+// ring full is lost (counted in rx_missed): of 257 datagrams sent by the
+// host in one go, a 64-slot ring missed 132, 128 slots missed 4, and 256
+// slots none.  QEMU sends a frame during the write to TDT, so a transmit
+// slot is free again almost at once: 32 is plenty.
+#define TX_RING_SIZE 32
+#define RX_RING_SIZE 256
+
+// Throttle interrupts to one per 128 us (ITR counts 256 ns units).  QEMU
+// enforces that window after every interrupt anyway, so this costs nothing
+// there and bounds the interrupt rate on real hardware.
+#define E1000_ITR_INTERVAL 500
+
+static struct spinlock e1000_lock;   // the transmit ring
+static volatile uint32 *regs;        // BAR0, mapped by the kernel page table
+
+static struct tx_desc tx_ring[TX_RING_SIZE] __attribute__((aligned(16)));
+static struct mbuf *tx_mbufs[TX_RING_SIZE];   // what each slot sent last
+
+static struct rx_desc rx_ring[RX_RING_SIZE] __attribute__((aligned(16)));
+static struct mbuf *rx_mbufs[RX_RING_SIZE];   // the buffer each slot fills
+
+_Static_assert(sizeof(tx_ring) % 128 == 0 && sizeof(rx_ring) % 128 == 0,
+               "ring lengths must be multiples of 128 bytes");
+
+static uint32
+rd(uint reg)
+{
+  return regs[reg / 4];
+}
+
+static void
+wr(uint reg, uint32 val)
+{
+  regs[reg / 4] = val;
+}
+
+// Global reset, then link up (14.3).  Interrupts stay masked until the
+// rings are ready.
+static void
+e1000_reset(void)
+{
+  wr(E1000_IMC, E1000_INT_ALL);
+  wr(E1000_CTRL, rd(E1000_CTRL) | E1000_CTRL_RST);
+  while(rd(E1000_CTRL) & E1000_CTRL_RST)
+    ;
+  wr(E1000_IMC, E1000_INT_ALL);   // the reset may have unmasked some
+  wr(E1000_CTRL, rd(E1000_CTRL) | E1000_CTRL_SLU | E1000_CTRL_ASDE);
+}
+
+// The address the device was configured with (QEMU loads it into receive
+// address 0 at reset); then mark the entry valid so unicast frames to it
+// pass the filter.
+static void
+e1000_read_mac(uchar *mac)
+{
+  uint32 lo = rd(E1000_RAL0), hi = rd(E1000_RAH0);
+
+  for(int i = 0; i < 4; i++)
+    mac[i] = lo >> (8 * i);
+  mac[4] = hi;
+  mac[5] = hi >> 8;
+  wr(E1000_RAH0, hi | E1000_RAH_AV);
+}
+
+// Transmit set-up (14.5).  Every slot starts with DD set: free to use.
+static void
+e1000_tx_init(void)
+{
+  memset(tx_ring, 0, sizeof(tx_ring));
+  for(int i = 0; i < TX_RING_SIZE; i++)
+    tx_ring[i].status = E1000_TXD_STAT_DD;
+  wr(E1000_TDBAL, (uint64)tx_ring);
+  wr(E1000_TDBAH, (uint64)tx_ring >> 32);
+  wr(E1000_TDLEN, sizeof(tx_ring));
+  wr(E1000_TDH, 0);
+  wr(E1000_TDT, 0);
+  wr(E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP |
+                 (E1000_TCTL_CT_VALUE << E1000_TCTL_CT_SHIFT) |
+                 (E1000_TCTL_COLD_FULL << E1000_TCTL_COLD_SHIFT));
+  wr(E1000_TIPG, E1000_TIPG_IPGT | E1000_TIPG_IPGR1 | E1000_TIPG_IPGR2);
+}
+
+// Give every receive slot an mbuf; -1 (and nothing allocated) if memory ran out.
+static int
+e1000_rx_buffers(void)
+{
+  for(int i = 0; i < RX_RING_SIZE; i++){
+    if((rx_mbufs[i] = mbuf_alloc()) == 0){
+      while(--i >= 0)
+        mbuf_free(rx_mbufs[i]);
+      return -1;
+    }
+    rx_ring[i].addr = (uint64)rx_mbufs[i]->head;
+  }
+  return 0;
+}
+
+// Receive set-up (14.4).  The device owns the slots from RDH up to, but
+// not including, RDT (3.2.6): starting with RDH = 0 and RDT = N-1 gives it
+// all but one.  RCTL is written once, last: in QEMU every write to it
+// stalls reception for a second.
+static void
+e1000_rx_init(void)
+{
+  wr(E1000_RDBAL, (uint64)rx_ring);
+  wr(E1000_RDBAH, (uint64)rx_ring >> 32);
+  wr(E1000_RDLEN, sizeof(rx_ring));
+  wr(E1000_RDH, 0);
+  wr(E1000_RDT, RX_RING_SIZE - 1);
+  for(int i = 0; i < E1000_MTA_WORDS; i++)
+    wr(E1000_MTA + 4 * i, 0);                    // no multicast groups
+  wr(E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM |   // ARP needs broadcast
+                 E1000_RCTL_BSIZE_2048 | E1000_RCTL_SECRC);
+}
+
+// Interrupt on received frames (RXT0), and when free receive slots run low
+// or out, which only happens if we fall behind.  No transmit interrupt:
+// e1000_transmit() reclaims a slot when it comes round to it again.
+static void
+e1000_intr_init(void)
+{
+  wr(E1000_RDTR, 0);   // no receive delay: RXT0 fires as a frame lands
+  wr(E1000_ITR, E1000_ITR_INTERVAL);
+  wr(E1000_IMS, E1000_INT_RXT0 | E1000_INT_RXDMT0 | E1000_INT_RXO);
+}
+
+// Called by pci.c with the device's registers mapped at base.
+void
+e1000_init(volatile uint32 *base)
+{
+  uchar mac[ETH_ALEN];
+
+  initlock(&e1000_lock, "e1000");
+  regs = base;
+  e1000_reset();
+  if(e1000_rx_buffers() < 0){
+    printf("e1000: no memory for receive buffers; networking is off\n");
+    return;
+  }
+  e1000_read_mac(mac);
+  e1000_tx_init();
+  e1000_rx_init();
+  e1000_intr_init();
+  net_start(mac);
+}
+
+// Queue the frame in m (m->len bytes at m->head) for sending.  On success
+// the driver owns m and frees it once the device is done with it; if every
+// descriptor is still busy, return -1 and leave m to the caller.
+//
+// Hints:
+// - Any hart may be sending: hold e1000_lock throughout.
+// - The next slot to fill is the one at TDT (13.4.40).  The device is done
+//   with it only if its DD status bit is set (3.3.3.2); otherwise the ring
+//   is full.
+// - tx_mbufs[] remembers the mbuf each slot sent last time: free it now.
+// - A legacy descriptor (3.3.3) needs the frame's address and length, and
+//   the commands EOP (the frame ends in this descriptor) and RS (report
+//   status: the device sets DD when done, which is how you will know next
+//   time that the slot is free).
+// - Make sure the descriptor is in memory (__sync_synchronize()) before
+//   you move TDT on, modulo the ring size: writing TDT starts the device.
+int
+e1000_transmit(struct mbuf *m)
+{
+  // >>> solution
+  struct tx_desc *d;
+  uint i;
+
+  acquire(&e1000_lock);
+  i = rd(E1000_TDT);
+  d = &tx_ring[i];
+  if((d->status & E1000_TXD_STAT_DD) == 0){
+    release(&e1000_lock);
+    return -1;
+  }
+  if(tx_mbufs[i])
+    mbuf_free(tx_mbufs[i]);
+  tx_mbufs[i] = m;
+  d->addr = (uint64)m->head;
+  d->length = m->len;
+  d->cmd = E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS;
+  d->status = 0;
+  __sync_synchronize();
+  wr(E1000_TDT, (i + 1) % TX_RING_SIZE);
+  release(&e1000_lock);
+  return 0;
+  // === stub
+  // // Your code here.
+  // return -1;
+  // <<< solution
+}
+
+// Pass every frame the device has received to the network stack.
+//
+// Hints:
+// - The device owns the slots from RDH to RDT (3.2.6), so the first slot it
+//   may have filled is the one after RDT (13.4.29).  A slot is filled when
+//   its DD status bit is set (3.2.3.1).
+// - The frame in slot i is length bytes at rx_mbufs[i]->head.  Drop it,
+//   keeping the same buffer in the slot, if any E1000_RXD_ERR_FRAME bit is
+//   set in errors (netstats.rx_desc_errors) or EOP is clear in status
+//   (rx_not_eop).  Otherwise give the slot a fresh mbuf (mbuf_alloc();
+//   rx_no_mbuf and drop if there is none) and pass the full one, with its
+//   len set, to eth_input().
+// - Clear the slot's status, so that it does not look filled next time.
+// - eth_input() may send a reply: do not hold e1000_lock around it.
+// - At the end, set RDT to the last slot you handled: that gives all of
+//   them back to the device at once.  In QEMU that write may deliver more
+//   frames on the spot, so look again until no DD is left.
+// - Only e1000_intr() calls this, and the PLIC does not interrupt another
+//   hart for the e1000 until this one completes its claim: the receive
+//   ring needs no lock.
+void
+e1000_recv(void)
+{
+  // >>> solution
+  uint tail = rd(E1000_RDT);
+  uint i = (tail + 1) % RX_RING_SIZE;
+  struct rx_desc *d;
+  struct mbuf *m, *fresh;
+
+  while(rx_ring[i].status & E1000_RXD_STAT_DD){
+    do {
+      d = &rx_ring[i];
+      __sync_synchronize();   // read the rest of d only after seeing DD
+      if(d->errors & E1000_RXD_ERR_FRAME){
+        netstat_inc(rx_desc_errors);
+      } else if((d->status & E1000_RXD_STAT_EOP) == 0){
+        netstat_inc(rx_not_eop);
+      } else if((fresh = mbuf_alloc()) == 0){
+        netstat_inc(rx_no_mbuf);
+      } else {
+        m = rx_mbufs[i];
+        m->len = d->length;
+        rx_mbufs[i] = fresh;
+        d->addr = (uint64)fresh->head;
+        eth_input(m);
+      }
+      d->status = 0;
+      tail = i;
+      i = (i + 1) % RX_RING_SIZE;
+    } while(rx_ring[i].status & E1000_RXD_STAT_DD);
+    __sync_synchronize();     // the slots are ready before the device sees them
+    wr(E1000_RDT, tail);
+  }
+  // === stub
+  // // Your code here.
+  // <<< solution
+}
+
+// Reading ICR acknowledges every pending cause (13.4.17) and lowers the
+// interrupt line; one pass over the ring then serves them all.
+void
+e1000_intr(void)
+{
+  rd(E1000_ICR);
+  e1000_recv();
+}
+
+// Bring what netinfo() reports up to date.  The device counts the frames
+// it had no room for (MPC, ch. 13 statistics); QEMU keeps that as a running
+// total, never clearing it on a read.  And the mbufs of frames already
+// sent are freed now rather than when their slots come round again, so
+// that a quiet interface holds exactly RX_RING_SIZE mbufs and leak checks
+// can compare counts.
+void
+e1000_sync(void)
+{
+  __atomic_store_n(&netstats.rx_missed, rd(E1000_MPC), __ATOMIC_RELAXED);
+  acquire(&e1000_lock);
+  for(int i = 0; i < TX_RING_SIZE; i++){
+    if(tx_mbufs[i] && (tx_ring[i].status & E1000_TXD_STAT_DD)){
+      mbuf_free(tx_mbufs[i]);
+      tx_mbufs[i] = 0;
+    }
+  }
+  release(&e1000_lock);
+}

@@ -1,0 +1,127 @@
+// ip.c: IPv4 input checks and dispatch, output with routing, and the Internet checksum.
+#include "net.h"
+
+static uint next_id;   // identification of the next datagram we send
+
+// Add len bytes of data, as big-endian 16-bit words, to a running sum.
+// Callers keep every piece but the last one even-sized.
+static uint
+in_cksum_add(const void *data, uint len, uint sum)
+{
+  const uchar *p = data;
+
+  for(; len > 1; p += 2, len -= 2)
+    sum += (p[0] << 8) | p[1];
+  if(len)
+    sum += p[0] << 8;
+  return sum;
+}
+
+// The Internet checksum (RFC 1071) of data after a running sum, in host
+// order.  It is 0 over data that already hold a correct checksum.
+ushort
+in_cksum(const void *data, uint len, uint sum)
+{
+  sum = in_cksum_add(data, len, sum);
+  while(sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return ~sum & 0xffff;
+}
+
+// The counter that says why datagram m must be dropped, or 0 if it is
+// good.  On success m has lost its Ethernet padding.
+static uint64 *
+ip_check(struct mbuf *m)
+{
+  struct ip_hdr *ip = (struct ip_hdr *)m->head;
+  uint hlen, len, dst;
+
+  if(m->len < IP_HDRLEN || (ip->vhl >> 4) != IP_VERSION)
+    return &netstats.ip_rx_bad_header;
+  hlen = (ip->vhl & 0xf) * 4;
+  if(hlen < IP_HDRLEN || hlen > m->len)
+    return &netstats.ip_rx_bad_header;
+  len = ntohs(ip->len);
+  if(len < hlen || len > m->len)
+    return &netstats.ip_rx_bad_length;
+  mbuf_trim(m, m->len - len);
+  if(in_cksum(ip, hlen, 0) != 0)
+    return &netstats.ip_rx_bad_checksum;
+  dst = ntohl(ip->dst);
+  if(dst != NET_IPADDR && dst != NET_BCAST && dst != IP_BCAST)
+    return &netstats.ip_rx_not_ours;
+  // Reassembly is not worth its memory here: nothing we talk to fragments.
+  if(ntohs(ip->off) & (IP_FLAG_MF | IP_OFFMASK))
+    return &netstats.ip_rx_fragments;
+  if(ip->proto != IP_PROTO_UDP && ip->proto != IP_PROTO_ICMP)
+    return &netstats.ip_rx_bad_proto;
+  return 0;
+}
+
+void
+ip_input(struct mbuf *m)
+{
+  struct ip_hdr *ip = (struct ip_hdr *)m->head;
+  uint64 *why;
+
+  netstat_inc(ip_rx_packets);
+  if((why = ip_check(m)) != 0){
+    net_drop(m, why);
+    return;
+  }
+  // Options, if any, are skipped along with the header.
+  mbuf_pull(m, (ip->vhl & 0xf) * 4);
+  if(ip->proto == IP_PROTO_UDP)
+    udp_input(m, ip);
+  else
+    icmp_input(m, ip);
+}
+
+// Can we send to dst?  Only to one unicast host: we have no loopback, and
+// broadcast or multicast would need no ARP and a different policy.
+static int
+ip_unicast(uint dst)
+{
+  return dst != 0 && dst != NET_IPADDR && dst != NET_BCAST &&
+         (dst >> 24) != 127 &&            // loopback
+         (dst >> 28) < 0xE;               // multicast and reserved
+}
+
+// Hosts on our subnet are reached directly, all others via the gateway.
+static uint
+ip_nexthop(uint dst)
+{
+  if((dst & NET_NETMASK) == (NET_IPADDR & NET_NETMASK))
+    return dst;
+  return NET_GATEWAY;
+}
+
+// Prepend an IPv4 header to m (a UDP or ICMP message) and send it to dst.
+int
+ip_output(struct mbuf *m, uchar proto, uint dst)
+{
+  struct ip_hdr *ip;
+
+  if(!ip_unicast(dst) || m->len > ETH_MTU - IP_HDRLEN){
+    net_drop(m, &netstats.ip_tx_refused);
+    return -1;
+  }
+  ip = (struct ip_hdr *)mbuf_push(m, IP_HDRLEN);
+  if(ip == 0){
+    mbuf_free(m);
+    return -1;
+  }
+  ip->vhl = (IP_VERSION << 4) | (IP_HDRLEN / 4);
+  ip->tos = 0;
+  ip->len = htons(m->len);
+  ip->id = htons(__atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED));
+  ip->off = 0;
+  ip->ttl = IP_TTL;
+  ip->proto = proto;
+  ip->sum = 0;
+  ip->src = htonl(NET_IPADDR);
+  ip->dst = htonl(dst);
+  ip->sum = htons(in_cksum(ip, IP_HDRLEN, 0));
+  netstat_inc(ip_tx_packets);
+  return arp_output(m, ip_nexthop(dst));
+}

@@ -1,0 +1,202 @@
+// net.h: wire formats, byte order, counters and the interfaces between the
+// layers of the packet path (driver, Ethernet, ARP, IPv4, UDP, ICMP, sockets).
+#pragma once
+#include "netport.h"
+#include "netinfo.h"
+#include "mbuf.h"
+
+// ---- Byte order.  Both targets (RISC-V and the x86-64 host) are
+// little-endian; headers hold network (big-endian) order.  Plain shifts,
+// not __builtin_bswap32, which rv64gc turns into a libgcc call.
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian only");
+static inline ushort htons(ushort v) { return (ushort)(v << 8 | v >> 8); }
+static inline ushort ntohs(ushort v) { return htons(v); }
+static inline uint htonl(uint v)
+{
+  return v << 24 | (v & 0xff00) << 8 | (v >> 8 & 0xff00) | v >> 24;
+}
+static inline uint ntohl(uint v) { return htonl(v); }
+
+// ---- Our interface: QEMU's user-mode network hands out these addresses.
+#define NET_IPADDR  IPADDR(10, 0, 2, 15)
+#define NET_NETMASK IPADDR(255, 255, 255, 0)
+#define NET_GATEWAY IPADDR(10, 0, 2, 2)
+#define NET_BCAST   (NET_IPADDR | ~NET_NETMASK)   // 10.0.2.255
+#define IP_BCAST    0xFFFFFFFFu
+
+// Headers are packed: they sit at any offset in a frame, and packing makes
+// the compiler access their fields safely whatever the alignment.
+#define PACKED __attribute__((packed))
+
+// ---- Ethernet II.
+#define ETH_ALEN     6
+#define ETH_HDRLEN   14
+#define ETH_MINFRAME 60      // shortest frame on the wire, without CRC
+#define ETH_MTU      1500    // largest payload
+#define ETH_TYPE_IP  0x0800
+#define ETH_TYPE_ARP 0x0806
+
+struct eth_hdr {
+  uchar  dst[ETH_ALEN];
+  uchar  src[ETH_ALEN];
+  ushort type;
+} PACKED;
+
+// ---- ARP for IPv4 over Ethernet (RFC 826).
+#define ARP_HRD_ETHER 1
+#define ARP_OP_REQUEST 1
+#define ARP_OP_REPLY   2
+
+struct arp_pkt {
+  ushort hrd;              // hardware type
+  ushort pro;              // protocol type
+  uchar  hln;              // hardware address length
+  uchar  pln;              // protocol address length
+  ushort op;
+  uchar  sha[ETH_ALEN];    // sender hardware address
+  uint   sip;              // sender IP address
+  uchar  tha[ETH_ALEN];    // target hardware address
+  uint   tip;              // target IP address
+} PACKED;
+
+// ---- IPv4 (RFC 791).
+#define IP_VERSION    4
+#define IP_HDRLEN     20     // without options
+#define IP_TTL        64
+#define IP_FLAG_MF    0x2000 // more fragments
+#define IP_OFFMASK    0x1FFF // fragment offset
+#define IP_PROTO_ICMP 1
+#define IP_PROTO_UDP  17
+
+struct ip_hdr {
+  uchar  vhl;        // version << 4 | header length in words
+  uchar  tos;
+  ushort len;        // total length
+  ushort id;
+  ushort off;        // flags and fragment offset
+  uchar  ttl;
+  uchar  proto;
+  ushort sum;
+  uint   src;
+  uint   dst;
+} PACKED;
+
+// ---- UDP (RFC 768).
+#define UDP_HDRLEN  8
+#define UDP_MAXDATA (ETH_MTU - IP_HDRLEN - UDP_HDRLEN)   // 1472
+
+struct udp_hdr {
+  ushort sport;
+  ushort dport;
+  ushort len;        // header and data
+  ushort sum;        // 0: sender computed none
+} PACKED;
+
+// ---- ICMP echo (RFC 792).
+#define ICMP_ECHOREPLY 0
+#define ICMP_ECHO      8
+#define ICMP_HDRLEN    8
+#define ICMP_MAXMSG    (ETH_MTU - IP_HDRLEN)   // header and data, 1480
+
+struct icmp_echo {
+  uchar  type;
+  uchar  code;
+  ushort sum;
+  ushort id;
+  ushort seq;
+} PACKED;
+
+// ---- Counters, reported by name through netinfo().  Each X(name) becomes a
+// field of struct netstats; netinfo lists them in this order.  Drops are
+// counted where they happen, by cause: *_bad_* for malformed input, *_no_*
+// for a missing buffer, port or socket.
+#define NETSTATS(X) \
+  /* driver and interface */ \
+  X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes) \
+  X(rx_desc_errors) X(rx_not_eop) X(rx_no_mbuf) X(rx_missed) \
+  X(tx_ring_full) X(tx_no_mbuf) X(mbufs_in_use) \
+  X(eth_rx_runt) X(eth_rx_not_ours) X(eth_rx_bad_type) \
+  /* ARP */ \
+  X(arp_rx_bad) X(arp_rx_ignored) X(arp_requests_rcvd) X(arp_replies_rcvd) \
+  X(arp_requests_sent) X(arp_replies_sent) X(arp_cache_hits) \
+  X(arp_held) X(arp_hold_drops) \
+  /* IPv4 */ \
+  X(ip_rx_packets) X(ip_rx_bad_header) X(ip_rx_bad_length) \
+  X(ip_rx_bad_checksum) X(ip_rx_not_ours) X(ip_rx_fragments) \
+  X(ip_rx_bad_proto) X(ip_tx_packets) X(ip_tx_refused) \
+  /* UDP */ \
+  X(udp_rx_packets) X(udp_rx_bad_length) X(udp_rx_bad_checksum) \
+  X(udp_rx_no_port) X(udp_tx_packets) \
+  /* ICMP */ \
+  X(icmp_rx_bad) X(icmp_rx_other) X(icmp_rx_no_sock) X(icmp_echo_requests) \
+  X(icmp_echo_replies_sent) X(icmp_echo_replies_rcvd) X(icmp_tx_requests) \
+  /* sockets */ \
+  X(sock_rx_queue_full) X(sock_rx_wrong_peer)
+
+#define NETSTAT_FIELD(name) uint64 name;
+struct netstats {
+  NETSTATS(NETSTAT_FIELD)
+};
+#undef NETSTAT_FIELD
+extern struct netstats netstats;
+
+// Counters change on every hart and in interrupts: update them atomically.
+#define netstat_add(field, n) \
+  __atomic_fetch_add(&netstats.field, (n), __ATOMIC_RELAXED)
+#define netstat_inc(field) netstat_add(field, 1)
+#define netstat_dec(field) \
+  __atomic_fetch_sub(&netstats.field, 1, __ATOMIC_RELAXED)
+// Free m and count the reason, one of the netstats fields.
+void net_drop(struct mbuf *m, uint64 *why);
+
+// ---- The interface between the layers.  An input function owns the mbuf
+// it is given: it frees it, queues it, or reuses it for a reply.  An output
+// function owns it too and returns -1 if the frame could not be sent.
+
+// e1000.c: the driver (pci.c finds the device).
+void e1000_init(volatile uint32 *regs);
+int  e1000_transmit(struct mbuf *m);   // -1 if the ring is full; caller frees
+void e1000_sync(void);                 // settle counters and sent mbufs for netinfo
+
+// ethernet.c: the interface itself.
+extern uchar net_mac[ETH_ALEN];
+extern int   net_present;              // an e1000 was found and started
+extern int   net_tracing;              // console line per frame
+void net_start(const uchar *mac);
+void net_fillinfo(struct netinfo *ni); // addresses and every counter
+void netinfo_add(struct netinfo *ni, const char *name, uint64 value);
+void eth_input(struct mbuf *m);        // a received frame, from the driver
+int  eth_output(struct mbuf *m, const uchar *dst, ushort type);
+
+// arp.c
+void arp_init(void);
+void arp_input(struct mbuf *m);
+int  arp_output(struct mbuf *m, uint nexthop);   // m holds an IPv4 datagram
+void arp_expire(void);                           // drop stale entries now
+
+// ip.c
+ushort in_cksum(const void *data, uint len, uint sum);
+void   ip_input(struct mbuf *m);
+int    ip_output(struct mbuf *m, uchar proto, uint dst);
+
+// udp.c
+void udp_input(struct mbuf *m, struct ip_hdr *ip);
+int  udp_output(struct mbuf *m, ushort sport, uint dst, ushort dport);
+
+// icmp.c
+void icmp_input(struct mbuf *m, struct ip_hdr *ip);
+int  icmp_output_echo(struct mbuf *m, ushort id, uint dst);
+
+// socket.c: sockets as the layers see them (files see sockread & co.).
+struct sock;
+void sock_init(void);
+struct sock *sock_alloc(int type);
+void sockclose(struct sock *s);
+int  sockread(struct sock *s, uint64 addr, int n);
+int  sockwrite(struct sock *s, uint64 addr, int n);
+int  sock_bind(struct sock *s, int port);
+int  sock_connect(struct sock *s, uint addr, int port);
+int  sock_sendto(struct sock *s, uint64 addr, int n, uint raddr, int rport);
+int  sock_recvfrom(struct sock *s, uint64 addr, int n, uint *raddr, int *rport);
+void sock_info(struct sock *s, struct sockinfo *si);
+int  sock_deliver(int type, ushort lport, struct mbuf *m);   // -1: no such socket

@@ -1,0 +1,45 @@
+// netport.h: the only kernel services the packet path (mbuf, ethernet, arp,
+// ip, udp, icmp, socket) may use, so that it also builds and runs on the host.
+//
+// The kernel provides them as usual; test/host/netport_host.c provides the
+// same functions for the host unit tests and fuzzers (built with
+// -DNETPORT_HOST).  A protocol file that reached for anything else would
+// stop compiling on the host, which is how this boundary stays honest.
+#pragma once
+#include "types.h"
+#include "param.h"
+#include "spinlock.h"
+
+#ifdef NETPORT_HOST
+#include <stdio.h>    // printf
+#include <string.h>   // memmove, memset, memcmp
+#else
+#include "defs.h"
+#endif
+
+struct proc;
+
+// One page of memory (NET_PAGESIZE bytes), or 0 when none is left.
+void *kalloc(void);
+void  kfree(void *pa);
+#define NET_PAGESIZE 4096
+
+// Spin locks; sleep() releases lk while waiting and takes it back.
+void initlock(struct spinlock *lk, char *name);
+void acquire(struct spinlock *lk);
+void release(struct spinlock *lk);
+void sleep(void *chan, struct spinlock *lk);
+void wakeup(void *chan);
+
+// Has the calling process been killed?  (Ends a blocked socket read.)
+struct proc *myproc(void);
+int killed(struct proc *p);
+
+// Copies to and from the caller's memory; -1 on a bad address.
+int either_copyout(int user_dst, uint64 dst, void *src, uint64 len);
+int either_copyin(void *dst, int user_src, uint64 src, uint64 len);
+
+// Clock: TICK_HZ ticks per second.
+extern uint ticks;
+
+// The driver's transmit entry point is declared in net.h (e1000_transmit).

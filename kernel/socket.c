@@ -1,0 +1,292 @@
+// socket.c: UDP and ICMP-echo sockets: ports, receive queues, and the read/write/close behind their file descriptors.
+#include "net.h"
+
+#define NSOCK        32      // sockets in the whole system
+#define SOCK_QMAX    16      // datagrams a socket holds before it drops
+#define EPHEMERAL_LO 49152   // ports that bind(fd, 0) hands out (RFC 6335)
+#define EPHEMERAL_HI 65535
+#define PORT_MAX     65535
+
+// One lock covers the table, every socket and every queue: sockets are
+// few, and one lock makes bind's "is this port free?" trivially atomic.
+// A socket's queue holds the received mbufs themselves (data at head,
+// sender in raddr/rport): the only copy is the one into user memory.
+struct sock {
+  int type;            // SOCK_UDP, SOCK_ICMP, or 0 for a free slot
+  ushort lport;        // local port (ICMP: echo identifier); 0 = unbound
+  uint raddr;          // connected peer; 0 = none
+  ushort rport;
+  struct mbufq rxq;    // received, not yet read
+  uint64 dropped;      // datagrams refused because rxq was full
+};
+
+static struct spinlock socklock;
+static struct sock socks[NSOCK];
+static int next_ephemeral = EPHEMERAL_LO;
+
+void
+sock_init(void)
+{
+  initlock(&socklock, "sock");
+}
+
+struct sock *
+sock_alloc(int type)
+{
+  struct sock *s;
+
+  if(type != SOCK_UDP && type != SOCK_ICMP)
+    return 0;
+  acquire(&socklock);
+  for(s = socks; s < socks + NSOCK; s++){
+    if(s->type == 0){
+      s->type = type;
+      s->lport = 0;
+      s->raddr = 0;
+      s->rport = 0;
+      s->dropped = 0;
+      mbufq_init(&s->rxq);
+      release(&socklock);
+      return s;
+    }
+  }
+  release(&socklock);
+  return 0;
+}
+
+// Release the port and whatever was never read.
+void
+sockclose(struct sock *s)
+{
+  acquire(&socklock);
+  mbufq_freeall(&s->rxq);
+  s->type = 0;
+  s->lport = 0;
+  release(&socklock);
+}
+
+// The socket of a type bound to port, or 0.  Port 0 names no socket (it
+// would match the unbound ones).  Caller holds socklock.
+static struct sock *
+sock_find(int type, int port)
+{
+  struct sock *s;
+
+  if(port == 0)
+    return 0;
+  for(s = socks; s < socks + NSOCK; s++)
+    if(s->type == type && s->lport == port)
+      return s;
+  return 0;
+}
+
+// A port of s's type that no socket uses, or 0.  Caller holds socklock.
+static int
+ephemeral_port(int type)
+{
+  int port, tries;
+
+  for(tries = 0; tries <= EPHEMERAL_HI - EPHEMERAL_LO; tries++){
+    port = next_ephemeral;
+    next_ephemeral = port == EPHEMERAL_HI ? EPHEMERAL_LO : port + 1;
+    if(sock_find(type, port) == 0)
+      return port;
+  }
+  return 0;
+}
+
+// Bind s to port (0: any free one); the port, or -1.  Caller holds socklock.
+static int
+bind_locked(struct sock *s, int port)
+{
+  if(s->lport != 0 || port < 0 || port > PORT_MAX)
+    return -1;
+  if(port == 0)
+    port = ephemeral_port(s->type);
+  else if(sock_find(s->type, port))
+    port = 0;
+  if(port == 0)
+    return -1;
+  s->lport = port;
+  return port;
+}
+
+int
+sock_bind(struct sock *s, int port)
+{
+  int r;
+
+  acquire(&socklock);
+  r = bind_locked(s, port);
+  release(&socklock);
+  return r;
+}
+
+// Our port for sending from s, binding one first if need be; 0 if none is free.
+static int
+sending_port(struct sock *s)
+{
+  int port;
+
+  acquire(&socklock);
+  port = s->lport ? s->lport : bind_locked(s, 0);
+  release(&socklock);
+  return port < 0 ? 0 : port;
+}
+
+// Only talk to addr:port from now on.  ICMP sockets ignore the port.
+int
+sock_connect(struct sock *s, uint addr, int port)
+{
+  if(s->type == SOCK_ICMP)
+    port = 0;
+  else if(port <= 0 || port > PORT_MAX)
+    return -1;
+  if(addr == 0 || sending_port(s) == 0)
+    return -1;
+  acquire(&socklock);
+  s->raddr = addr;
+  s->rport = port;
+  release(&socklock);
+  return 0;
+}
+
+// Can s send n bytes to raddr:rport in one frame?  An ICMP message
+// includes its 8-byte echo header; its port does not matter.
+static int
+sendable(struct sock *s, int n, uint raddr, int rport)
+{
+  if(raddr == 0)
+    return 0;
+  if(s->type == SOCK_ICMP)
+    return n >= ICMP_HDRLEN && n <= ICMP_MAXMSG;
+  return n >= 0 && n <= UDP_MAXDATA && rport > 0 && rport <= PORT_MAX;
+}
+
+// Send n bytes from user address addr to raddr:rport as one datagram (UDP)
+// or one echo request (ICMP).  n, or -1.
+int
+sock_sendto(struct sock *s, uint64 addr, int n, uint raddr, int rport)
+{
+  struct mbuf *m;
+  int lport, r;
+
+  if(!sendable(s, n, raddr, rport) || (lport = sending_port(s)) == 0)
+    return -1;
+  if((m = mbuf_alloc()) == 0){
+    netstat_inc(tx_no_mbuf);
+    return -1;
+  }
+  if(either_copyin(mbuf_put(m, n), 1, addr, n) < 0){
+    mbuf_free(m);
+    return -1;
+  }
+  if(s->type == SOCK_UDP)
+    r = udp_output(m, lport, raddr, rport);
+  else
+    r = icmp_output_echo(m, lport, raddr);
+  return r < 0 ? -1 : n;
+}
+
+int
+sockwrite(struct sock *s, uint64 addr, int n)
+{
+  uint raddr;
+  int rport;
+
+  acquire(&socklock);
+  raddr = s->raddr;
+  rport = s->rport;
+  release(&socklock);
+  if(raddr == 0)
+    return -1;
+  return sock_sendto(s, addr, n, raddr, rport);
+}
+
+// Wait for a datagram and copy up to n bytes of it to user address addr;
+// the rest of it is discarded.  The sender goes to *raddr and *rport when
+// they are not 0.  If the copy fails the datagram stays queued.
+int
+sock_recvfrom(struct sock *s, uint64 addr, int n, uint *raddr, int *rport)
+{
+  struct mbuf *m;
+
+  if(n < 0)
+    return -1;
+  acquire(&socklock);
+  while(s->rxq.len == 0){
+    if(killed(myproc())){
+      release(&socklock);
+      return -1;
+    }
+    sleep(&s->rxq, &socklock);
+  }
+  m = s->rxq.head;
+  if(n > m->len)
+    n = m->len;
+  if(either_copyout(1, addr, m->head, n) < 0){
+    release(&socklock);
+    return -1;
+  }
+  mbufq_pophead(&s->rxq);
+  release(&socklock);
+  if(raddr)
+    *raddr = m->raddr;
+  if(rport)
+    *rport = m->rport;
+  mbuf_free(m);
+  return n;
+}
+
+int
+sockread(struct sock *s, uint64 addr, int n)
+{
+  return sock_recvfrom(s, addr, n, 0, 0);
+}
+
+void
+sock_info(struct sock *s, struct sockinfo *si)
+{
+  acquire(&socklock);
+  si->type = s->type;
+  si->lport = s->lport;
+  si->raddr = s->raddr;
+  si->rport = s->rport;
+  si->queued = s->rxq.len;
+  si->dropped = s->dropped;
+  release(&socklock);
+}
+
+// Queue m, which came from m->raddr:m->rport, on the socket of a type
+// bound to lport.  Each socket drops only what overflows its own queue.
+// Returns -1 (and frees m) if no socket has that port.
+int
+sock_deliver(int type, ushort lport, struct mbuf *m)
+{
+  struct sock *s;
+  uint64 *why = 0;
+
+  acquire(&socklock);
+  s = sock_find(type, lport);
+  if(s == 0){
+    release(&socklock);
+    mbuf_free(m);
+    return -1;
+  }
+  if(s->raddr && (s->raddr != m->raddr || s->rport != m->rport)){
+    why = &netstats.sock_rx_wrong_peer;
+  } else if(s->rxq.len >= SOCK_QMAX){
+    why = &netstats.sock_rx_queue_full;
+    s->dropped++;
+  } else {
+    mbufq_pushtail(&s->rxq, m);
+    // Readers sleep only on an empty queue, so only this transition
+    // needs to wake them.
+    if(s->rxq.len == 1)
+      wakeup(&s->rxq);
+  }
+  release(&socklock);
+  if(why)
+    net_drop(m, why);
+  return 0;
+}

@@ -1,0 +1,166 @@
+// sysnet.c: the network system calls: socket, bind, connect, sendto, recvfrom, sockinfo, netinfo, nettrace.
+#include "types.h"
+#include "param.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "proc.h"
+#include "sleeplock.h"
+#include "fs.h"
+#include "file.h"
+#include "defs.h"
+#include "net.h"
+
+// The socket behind file-descriptor argument n, or 0.
+static struct sock *
+argsock(int n)
+{
+  struct file *f = argfile(n, 0);
+  if(f == 0 || f->type != FD_SOCKET)
+    return 0;
+  return f->sock;
+}
+
+// int socket(int type): a new socket as a file descriptor.
+uint64
+sys_socket(void)
+{
+  struct sock *s;
+  struct file *f;
+  int type, fd;
+
+  argint(0, &type);
+  if(!net_present || (s = sock_alloc(type)) == 0)
+    return -1;
+  if((f = filealloc()) == 0){
+    sockclose(s);
+    return -1;
+  }
+  f->type = FD_SOCKET;
+  f->readable = 1;
+  f->writable = 1;
+  f->sock = s;
+  if((fd = fd_install(f)) < 0){
+    fileclose(f);   // closes the socket too
+    return -1;
+  }
+  return fd;
+}
+
+// int bind(int fd, int port): the bound port, or -1.
+uint64
+sys_bind(void)
+{
+  struct sock *s = argsock(0);
+  int port;
+
+  argint(1, &port);
+  return s ? sock_bind(s, port) : -1;
+}
+
+// int connect(int fd, uint addr, int port)
+uint64
+sys_connect(void)
+{
+  struct sock *s = argsock(0);
+  int addr, port;
+
+  argint(1, &addr);
+  argint(2, &port);
+  return s ? sock_connect(s, addr, port) : -1;
+}
+
+// int sendto(int fd, const void *buf, int n, uint addr, int port)
+uint64
+sys_sendto(void)
+{
+  struct sock *s = argsock(0);
+  uint64 buf;
+  int n, addr, port;
+
+  argaddr(1, &buf);
+  argint(2, &n);
+  argint(3, &addr);
+  argint(4, &port);
+  return s ? sock_sendto(s, buf, n, addr, port) : -1;
+}
+
+// int recvfrom(int fd, void *buf, int n, uint *addr, int *port)
+// The sender is stored where addr and port point, unless they are 0.
+uint64
+sys_recvfrom(void)
+{
+  struct proc *p = myproc();
+  struct sock *s = argsock(0);
+  uint64 buf, addrp, portp;
+  uint raddr = 0;
+  int n, r, rport = 0;
+
+  argaddr(1, &buf);
+  argint(2, &n);
+  argaddr(3, &addrp);
+  argaddr(4, &portp);
+  // Try the result pointers first, so that a bad one costs no datagram.
+  if(s == 0 ||
+     (addrp && copyout(p->pagetable, addrp, (char *)&raddr, sizeof(raddr)) < 0) ||
+     (portp && copyout(p->pagetable, portp, (char *)&rport, sizeof(rport)) < 0))
+    return -1;
+  if((r = sock_recvfrom(s, buf, n, &raddr, &rport)) < 0)
+    return -1;
+  if(addrp)
+    copyout(p->pagetable, addrp, (char *)&raddr, sizeof(raddr));
+  if(portp)
+    copyout(p->pagetable, portp, (char *)&rport, sizeof(rport));
+  return r;
+}
+
+// int sockinfo(int fd, struct sockinfo *si)
+uint64
+sys_sockinfo(void)
+{
+  struct sock *s = argsock(0);
+  struct sockinfo si;
+  uint64 dst;
+
+  argaddr(1, &dst);
+  if(s == 0)
+    return -1;
+  sock_info(s, &si);
+  return copyout(myproc()->pagetable, dst, (char *)&si, sizeof(si));
+}
+
+// int netinfo(struct netinfo *ni): works without an e1000 too (present = 0).
+uint64
+sys_netinfo(void)
+{
+  _Static_assert(sizeof(struct netinfo) <= PGSIZE, "netinfo must fit in a page");
+  struct netinfo *ni;
+  uint64 dst;
+  int freepages, r;
+
+  argaddr(0, &dst);
+  if(net_present){
+    e1000_sync();
+    arp_expire();   // so that datagrams given up on no longer count as in use
+  }
+  freepages = kfreecount();   // before our own page, too big for the stack
+  if((ni = kalloc()) == 0)
+    return -1;
+  net_fillinfo(ni);
+  netinfo_add(ni, "free_pages", freepages);
+  r = copyout(myproc()->pagetable, dst, (char *)ni, sizeof(*ni));
+  kfree(ni);
+  return r;
+}
+
+// int nettrace(int on): a console line per frame while on.
+uint64
+sys_nettrace(void)
+{
+  int on;
+
+  argint(0, &on);
+  if(!net_present)
+    return -1;
+  net_tracing = on != 0;
+  return 0;
+}

@@ -1,0 +1,11 @@
+// hostnet.h: what the host shim (netport_host.c) lets the packet-path tests see and steer.
+#pragma once
+#include "net.h"
+
+extern int host_ring_full;      // e1000_transmit() refuses frames while set
+extern int host_killed;         // killed() answers this
+extern int host_wakeups;        // wakeup() calls so far
+extern long host_pages;         // pages from kalloc() not yet freed
+
+struct mbuf *host_sent(void);   // oldest frame "transmitted" and not yet taken, or 0
+int host_nsent(void);           // frames waiting in host_sent()

@@ -1,0 +1,129 @@
+// netport_host.c: the kernel services of netport.h, for running the packet path on the host.
+#include "hostnet.h"
+#include <stdlib.h>
+
+int host_ring_full;
+int host_killed;
+int host_wakeups;
+long host_pages;
+uint ticks;
+
+static struct mbufq sent;   // frames handed to the "driver"
+
+void *
+kalloc(void)
+{
+  void *p = aligned_alloc(NET_PAGESIZE, NET_PAGESIZE);
+
+  if(p){
+    memset(p, 0xA5, NET_PAGESIZE);   // junk, so that reading it unset shows
+    host_pages++;
+  }
+  return p;
+}
+
+void
+kfree(void *pa)
+{
+  if(pa == 0 || ((unsigned long)pa % NET_PAGESIZE) != 0){
+    fprintf(stderr, "kfree: bad page %p\n", pa);
+    abort();
+  }
+  free(pa);
+  host_pages--;
+}
+
+// One thread: a lock that is taken twice, or released unheld, is a bug.
+void
+initlock(struct spinlock *lk, char *name)
+{
+  lk->locked = 0;
+  lk->name = name;
+  lk->owner = 0;
+}
+
+void
+acquire(struct spinlock *lk)
+{
+  if(lk->locked){
+    fprintf(stderr, "acquire: %s already held\n", lk->name);
+    abort();
+  }
+  lk->locked = 1;
+}
+
+void
+release(struct spinlock *lk)
+{
+  if(!lk->locked){
+    fprintf(stderr, "release: %s not held\n", lk->name);
+    abort();
+  }
+  lk->locked = 0;
+}
+
+// Nothing could ever wake a sleeper here: tests must not block.
+void
+sleep(void *chan, struct spinlock *lk)
+{
+  fprintf(stderr, "sleep: would block forever on the host\n");
+  abort();
+}
+
+void
+wakeup(void *chan)
+{
+  host_wakeups++;
+}
+
+struct proc *
+myproc(void)
+{
+  return 0;
+}
+
+int
+killed(struct proc *p)
+{
+  return host_killed;
+}
+
+// "User" addresses are host pointers; the first page stands for a bad one.
+int
+either_copyout(int user_dst, uint64 dst, void *src, uint64 len)
+{
+  if(dst < NET_PAGESIZE)
+    return -1;
+  memmove((void *)dst, src, len);
+  return 0;
+}
+
+int
+either_copyin(void *dst, int user_src, uint64 src, uint64 len)
+{
+  if(src < NET_PAGESIZE)
+    return -1;
+  memmove(dst, (void *)src, len);
+  return 0;
+}
+
+int
+e1000_transmit(struct mbuf *m)
+{
+  if(host_ring_full)
+    return -1;
+  mbufq_pushtail(&sent, m);
+  return 0;
+}
+
+struct mbuf *
+host_sent(void)
+{
+  return mbufq_pophead(&sent);
+}
+
+int
+host_nsent(void)
+{
+  return sent.len;
+}

@@ -1,0 +1,422 @@
+// netstack_test.c: unit tests of the packet path on the host (ASan/UBSan): frames in, frames and queues out.
+//
+// Frames are built and parsed here with plain byte offsets and our own
+// checksum, not with the kernel's structs and in_cksum(), so a layout or
+// checksum bug in the kernel cannot hide behind the same bug in the test.
+// The last line is "N passed, N failed"; the exit status is 1 on failure.
+#include "hostnet.h"
+#include <stdlib.h>
+
+static int passed, failed;
+
+#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
+
+static int
+check(int ok, const char *what, const char *file, int line)
+{
+  if(ok)
+    passed++;
+  else {
+    failed++;
+    printf("FAIL %s:%d: %s\n", file, line, what);
+  }
+  return ok;
+}
+
+static const uchar our_mac[6]  = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+static const uchar peer_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+static const uchar bcast[6]    = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+#define OUR_IP  0x0a00020fu   // 10.0.2.15
+#define PEER_IP 0x0a000202u   // 10.0.2.2
+
+// ---- Bytes on the wire.
+
+static void put16(uchar *p, uint v) { p[0] = v >> 8; p[1] = v; }
+static void put32(uchar *p, uint v) { put16(p, v >> 16); put16(p + 2, v); }
+static uint get16(const uchar *p) { return p[0] << 8 | p[1]; }
+static uint get32(const uchar *p) { return get16(p) << 16 | get16(p + 2); }
+
+static uint
+sum16(const uchar *p, int n, uint sum)
+{
+  for(int i = 0; i < n; i++)
+    sum += (i & 1) ? p[i] : p[i] << 8;
+  return sum;
+}
+
+static uint
+fold(uint sum)
+{
+  while(sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return ~sum & 0xffff;
+}
+
+static uint
+udp_pseudo(const uchar *ip, int udplen)
+{
+  return sum16(ip + 12, 8, 0) + 17 + udplen;
+}
+
+// A frame under construction.
+struct frame {
+  uchar b[1600];
+  int len;
+};
+
+static void
+eth(struct frame *f, const uchar *dst, const uchar *src, uint type)
+{
+  memcpy(f->b, dst, 6);
+  memcpy(f->b + 6, src, 6);
+  put16(f->b + 12, type);
+  f->len = 14;
+}
+
+static void
+arp(struct frame *f, const uchar *dst, uint op, const uchar *sha, uint sip, uint tip)
+{
+  uchar *a = f->b + 14;
+
+  eth(f, dst, sha, 0x0806);
+  put16(a, 1); put16(a + 2, 0x0800); a[4] = 6; a[5] = 4; put16(a + 6, op);
+  memcpy(a + 8, sha, 6); put32(a + 14, sip);
+  memset(a + 18, 0, 6); put32(a + 24, tip);
+  f->len = 14 + 28;
+}
+
+// IPv4 from src to dst with the given payload, after a peer's Ethernet header.
+static uchar *
+ipv4(struct frame *f, uint src, uint dst, int proto, int paylen)
+{
+  uchar *ip = f->b + 14;
+
+  eth(f, our_mac, peer_mac, 0x0800);
+  memset(ip, 0, 20);
+  ip[0] = 0x45; put16(ip + 2, 20 + paylen); put16(ip + 4, 7); ip[8] = 64; ip[9] = proto;
+  put32(ip + 12, src); put32(ip + 16, dst);
+  put16(ip + 10, fold(sum16(ip, 20, 0)));
+  f->len = 14 + 20 + paylen;
+  return ip + 20;
+}
+
+static void
+udp(struct frame *f, int sport, int dport, const char *data, int n)
+{
+  uchar *u = ipv4(f, PEER_IP, OUR_IP, 17, 8 + n);
+
+  put16(u, sport); put16(u + 2, dport); put16(u + 4, 8 + n); put16(u + 6, 0);
+  memcpy(u + 8, data, n);
+  put16(u + 6, fold(udp_pseudo(f->b + 14, 8 + n) + sum16(u, 8 + n, 0)));
+}
+
+static void
+ping(struct frame *f, int id, int seq, const char *data, int n)
+{
+  uchar *ic = ipv4(f, PEER_IP, OUR_IP, 1, 8 + n);
+
+  ic[0] = 8; ic[1] = 0; put16(ic + 2, 0); put16(ic + 4, id); put16(ic + 6, seq);
+  memcpy(ic + 8, data, n);
+  put16(ic + 2, fold(sum16(ic, 8 + n, 0)));
+}
+
+static void
+feed(struct frame *f)
+{
+  struct mbuf *m = mbuf_alloc();
+
+  memcpy(mbuf_put(m, f->len), f->b, f->len);
+  eth_input(m);
+}
+
+// The next transmitted frame, copied out, or 0 bytes if there is none.
+static struct frame
+sent(void)
+{
+  struct frame f = { .len = 0 };
+  struct mbuf *m = host_sent();
+
+  if(m){
+    f.len = m->len;
+    memcpy(f.b, m->head, m->len);
+    mbuf_free(m);
+  }
+  return f;
+}
+
+// Is f a well-formed IPv4 frame from us to PEER_IP?  Returns its payload.
+static uchar *
+check_ipv4_out(struct frame *f, int proto)
+{
+  uchar *ip = f->b + 14;
+
+  CHECK(memcmp(f->b, peer_mac, 6) == 0);
+  CHECK(memcmp(f->b + 6, our_mac, 6) == 0);
+  CHECK(get16(f->b + 12) == 0x0800);
+  CHECK(ip[0] == 0x45 && ip[8] == 64 && ip[9] == proto);
+  CHECK(fold(sum16(ip, 20, 0)) == 0);
+  CHECK(get32(ip + 12) == OUR_IP && get32(ip + 16) == PEER_IP);
+  CHECK(f->len >= 60 && 14 + (int)get16(ip + 2) <= f->len);
+  return ip + 20;
+}
+
+// ---- Tests.  They run in order: the ARP cache carries over.
+
+static void
+test_arp_reply(void)
+{
+  struct frame f;
+  uchar *a;
+
+  arp(&f, bcast, 1, peer_mac, PEER_IP, OUR_IP);
+  feed(&f);
+  f = sent();
+  a = f.b + 14;
+  if(!CHECK(f.len == 60))   // padded to the minimum
+    return;
+  CHECK(memcmp(f.b, peer_mac, 6) == 0 && get16(f.b + 12) == 0x0806);
+  CHECK(get16(a + 6) == 2 && memcmp(a + 8, our_mac, 6) == 0 && get32(a + 14) == OUR_IP);
+  CHECK(memcmp(a + 18, peer_mac, 6) == 0 && get32(a + 24) == PEER_IP);
+  CHECK(netstats.arp_replies_sent == 1);
+
+  arp(&f, bcast, 1, peer_mac, PEER_IP, 0x0a000209);   // asks for someone else
+  feed(&f);
+  CHECK(host_nsent() == 0 && netstats.arp_rx_ignored == 1);
+}
+
+// The echo reply waits for our own ARP request to be answered.
+static void
+test_ping_reply(void)
+{
+  struct frame f;
+  uchar *ic;
+
+  ping(&f, 77, 3, "hello", 5);
+  feed(&f);
+  f = sent();
+  CHECK(f.len == 60 && memcmp(f.b, bcast, 6) == 0 && get16(f.b + 12) == 0x0806);
+  CHECK(get16(f.b + 14 + 6) == 1 && get32(f.b + 14 + 24) == PEER_IP);
+  CHECK(host_nsent() == 0 && netstats.arp_held == 1);
+
+  arp(&f, our_mac, 2, peer_mac, PEER_IP, OUR_IP);
+  feed(&f);
+  f = sent();
+  ic = check_ipv4_out(&f, 1);
+  CHECK(ic[0] == 0 && get16(ic + 4) == 77 && get16(ic + 6) == 3);
+  CHECK(memcmp(ic + 8, "hello", 5) == 0 && fold(sum16(ic, 13, 0)) == 0);
+  CHECK(netstats.icmp_echo_replies_sent == 1 && netstats.arp_requests_sent == 1);
+}
+
+static void
+test_udp_in(void)
+{
+  struct sock *s = sock_alloc(SOCK_UDP);
+  struct frame f;
+  struct sockinfo si;
+  char buf[64];
+  uint raddr;
+  int rport, n;
+
+  CHECK(sock_bind(s, 2000) == 2000);
+  udp(&f, 5555, 2000, "datagram", 8);
+  feed(&f);
+  sock_info(s, &si);
+  CHECK(si.queued == 1 && si.lport == 2000);
+  n = sock_recvfrom(s, (uint64)buf, sizeof(buf), &raddr, &rport);
+  CHECK(n == 8 && memcmp(buf, "datagram", 8) == 0);
+  CHECK(raddr == PEER_IP && rport == 5555);
+
+  udp(&f, 5555, 2001, "nobody", 6);
+  feed(&f);
+  CHECK(netstats.udp_rx_no_port == 1);
+  sockclose(s);
+}
+
+static void
+test_udp_out(void)
+{
+  struct sock *s = sock_alloc(SOCK_UDP);
+  struct frame f;
+  uchar *u;
+  int lport;
+
+  CHECK(sockwrite(s, (uint64)"x", 1) == -1);   // not connected
+  CHECK(sock_connect(s, PEER_IP, 25099) == 0);
+  for(int i = 0; i < 3; i++)
+    CHECK(sockwrite(s, (uint64)"payload", 7) == 7);
+  CHECK(host_nsent() == 3);
+  f = sent();
+  u = check_ipv4_out(&f, 17);
+  lport = get16(u);
+  CHECK(lport >= 49152 && get16(u + 2) == 25099 && get16(u + 4) == 15);
+  CHECK(memcmp(u + 8, "payload", 7) == 0);
+  CHECK(fold(udp_pseudo(f.b + 14, 15) + sum16(u, 15, 0)) == 0);
+  sent();
+  sent();
+  CHECK(netstats.arp_requests_sent == 1 && netstats.arp_cache_hits == 3);
+
+  CHECK(sockwrite(s, (uint64)"x", 1473) == -1);   // more than one frame holds
+  CHECK(sockwrite(s, 1, 4) == -1);                // bad user address
+  host_ring_full = 1;
+  CHECK(sockwrite(s, (uint64)"full", 4) == -1 && netstats.tx_ring_full == 1);
+  host_ring_full = 0;
+  sockclose(s);
+}
+
+// One malformed frame: dropped, counted in the expected counter, nothing sent.
+static void
+expect_drop(struct frame *f, uint64 *counter, const char *what)
+{
+  uint64 before = *counter;
+
+  feed(f);
+  if(!(*counter == before + 1 && host_nsent() == 0 && netstats.mbufs_in_use == 0))
+    printf("  (malformed frame: %s)\n", what);
+  CHECK(*counter == before + 1 && host_nsent() == 0 && netstats.mbufs_in_use == 0);
+}
+
+static void
+test_malformed(void)
+{
+  struct sock *s = sock_alloc(SOCK_UDP);
+  struct frame f;
+  uchar *ip = f.b + 14;
+
+  sock_bind(s, 7);
+  net_tracing = 1;   // the trace decoder must survive these frames too
+  f.len = 10;
+  expect_drop(&f, &netstats.eth_rx_runt, "runt");
+  eth(&f, our_mac, peer_mac, 0x86dd); f.len = 60;
+  expect_drop(&f, &netstats.eth_rx_bad_type, "IPv6");
+  udp(&f, 1, 7, "x", 1); memcpy(f.b, peer_mac, 6);
+  expect_drop(&f, &netstats.eth_rx_not_ours, "another MAC");
+  udp(&f, 1, 7, "x", 1); ip[0] = 0x65;
+  expect_drop(&f, &netstats.ip_rx_bad_header, "version 6");
+  udp(&f, 1, 7, "x", 1); ip[0] = 0x44;
+  expect_drop(&f, &netstats.ip_rx_bad_header, "IHL 4");
+  udp(&f, 1, 7, "x", 1); ip[0] = 0x4f;
+  expect_drop(&f, &netstats.ip_rx_bad_header, "IHL past the frame");
+  udp(&f, 1, 7, "x", 1); f.len = 14 + 19;
+  expect_drop(&f, &netstats.ip_rx_bad_header, "truncated IP header");
+  udp(&f, 1, 7, "x", 1); f.len -= 1;
+  expect_drop(&f, &netstats.ip_rx_bad_length, "total length past the frame");
+  udp(&f, 1, 7, "x", 1); ip[10] ^= 1;
+  expect_drop(&f, &netstats.ip_rx_bad_checksum, "IP checksum");
+  udp(&f, 1, 7, "x", 1); put16(ip + 6, 0x2000); put16(ip + 10, 0);
+  put16(ip + 10, fold(sum16(ip, 20, 0)));
+  expect_drop(&f, &netstats.ip_rx_fragments, "first fragment");
+  udp(&f, 1, 7, "x", 1); put32(ip + 16, 0x0a000209); put16(ip + 10, 0);
+  put16(ip + 10, fold(sum16(ip, 20, 0)));
+  expect_drop(&f, &netstats.ip_rx_not_ours, "another address");
+  udp(&f, 1, 7, "abc", 3); ip[20 + 8] ^= 0x40;
+  expect_drop(&f, &netstats.udp_rx_bad_checksum, "UDP checksum");
+  udp(&f, 1, 7, "abc", 3); put16(ip + 20 + 4, 10); put16(ip + 20 + 6, 0);
+  expect_drop(&f, &netstats.udp_rx_bad_length, "UDP length");
+  ping(&f, 1, 1, "abc", 3); ip[20 + 9] ^= 1;
+  expect_drop(&f, &netstats.icmp_rx_bad, "ICMP checksum");
+  arp(&f, bcast, 1, peer_mac, PEER_IP, OUR_IP); f.b[14 + 4] = 5;
+  expect_drop(&f, &netstats.arp_rx_bad, "ARP hardware length 5");
+
+  net_tracing = 0;
+
+  // Ethernet padding after a good datagram is trimmed, not refused.
+  udp(&f, 1, 7, "ok", 2); memset(f.b + f.len, 0, 60 - f.len); f.len = 60;
+  feed(&f);
+  struct sockinfo si;
+  sock_info(s, &si);
+  CHECK(si.queued == 1);
+  sockclose(s);
+}
+
+// A socket holds 16 datagrams; the rest are dropped and counted, on that
+// socket only, and its reader is woken once, not per datagram.
+static void
+test_queue_limit(void)
+{
+  struct sock *a = sock_alloc(SOCK_UDP), *b = sock_alloc(SOCK_UDP);
+  struct sockinfo si;
+  struct frame f;
+  int wakeups = host_wakeups;
+
+  sock_bind(a, 3000);
+  CHECK(sock_bind(b, 3000) == -1);   // taken
+  CHECK(sock_bind(b, 0) >= 49152);
+  CHECK(sock_bind(b, 3001) == -1);   // already bound
+  for(int i = 0; i < 20; i++){
+    udp(&f, 9, 3000, "burst", 5);
+    feed(&f);
+  }
+  sock_info(a, &si);
+  CHECK(si.queued == 16 && si.dropped == 4 && netstats.sock_rx_queue_full == 4);
+  CHECK(host_wakeups == wakeups + 1);
+  sock_info(b, &si);
+  udp(&f, 9, si.lport, "b", 1);
+  feed(&f);
+  sock_info(b, &si);
+  CHECK(si.queued == 1 && si.dropped == 0);
+
+  host_killed = 1;   // a read that would block returns -1 once killed
+  CHECK(sockread(a, (uint64)f.b, 0) == 0);
+  sockread(b, (uint64)f.b, 1);
+  CHECK(sockread(b, (uint64)f.b, 1) == -1);
+  host_killed = 0;
+  sockclose(a);   // frees the 15 still queued
+  sockclose(b);
+}
+
+// Until the next hop answers, at most 16 datagrams wait; they are given
+// up after a while.  An old address is refreshed while still in use, and
+// forgotten if the refresh goes unanswered.
+static void
+test_arp_hold_and_expiry(void)
+{
+  struct sock *s = sock_alloc(SOCK_UDP);
+  uint64 asked = netstats.arp_requests_sent;
+  struct frame f;
+  int ok = 0;
+
+  for(int i = 0; i < 20; i++)
+    ok += sock_sendto(s, (uint64)"wait", 4, 0x0a000207, 9) == 4;
+  CHECK(ok == 16 && netstats.arp_requests_sent == asked + 1);
+  sent();   // the request
+  ticks += 10 * TICK_HZ;
+  arp_expire();
+  CHECK(netstats.mbufs_in_use == 0 && netstats.arp_hold_drops == 20);
+
+  ticks += 291 * TICK_HZ;   // 301 s after 10.0.2.2 was learned: due for a
+                            // refresh, but still used meanwhile
+  CHECK(sock_sendto(s, (uint64)"old", 3, PEER_IP, 9) == 3);
+  CHECK(netstats.arp_requests_sent == asked + 2 && host_nsent() == 2);
+  f = sent();
+  CHECK(get16(f.b + 12) == 0x0806 && get32(f.b + 14 + 24) == PEER_IP);
+  f = sent();
+  check_ipv4_out(&f, 17);
+
+  ticks += 10 * TICK_HZ;    // nobody answered: forgotten, so asked again
+  CHECK(sock_sendto(s, (uint64)"again", 5, PEER_IP, 9) == 5);
+  CHECK(netstats.arp_requests_sent == asked + 3 && host_nsent() == 1);
+  sent();
+  CHECK(sock_sendto(s, (uint64)"x", 1, 0xffffffff, 9) == -1);   // no broadcast
+  CHECK(sock_sendto(s, (uint64)"x", 1, OUR_IP, 9) == -1);       // no loopback
+  sockclose(s);
+  ticks += 10 * TICK_HZ;
+  arp_expire();
+}
+
+int
+main(void)
+{
+  net_start(our_mac);
+  test_arp_reply();
+  test_ping_reply();
+  test_udp_in();
+  test_udp_out();
+  test_malformed();
+  test_queue_limit();
+  test_arp_hold_and_expiry();
+  CHECK(host_nsent() == 0);
+  CHECK(netstats.mbufs_in_use == 0);
+  CHECK(host_pages == 0);
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed != 0;
+}

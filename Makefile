@@ -24,6 +24,15 @@ CFLAGS = -march=rv64gc -mabi=lp64d -mcmodel=medany -mno-relax -O2 -Wall -Werror 
 ASFLAGS = $(CFLAGS)
 LDFLAGS = -z max-page-size=4096
 
+# Ports derived from the user id, so that people sharing a machine do not
+# collide; any of them can be overridden on the command line.
+PORTBASE := $(shell echo $$(( 25000 + ($$(id -u) % 1000) * 8 )))
+GDBPORT    ?= $(PORTBASE)
+SERVERPORT ?= $(shell echo $$(( $(PORTBASE) + 1 )))
+DNSPORT    ?= $(shell echo $$(( $(PORTBASE) + 2 )))
+FWDPORT    ?= $(shell echo $$(( $(PORTBASE) + 3 )))
+FWDPORT2   ?= $(shell echo $$(( $(PORTBASE) + 4 )))
+
 # ---- kernel -----------------------------------------------------------------
 KOBJS = \
 	$K/entry.o $K/mstart.o $K/main.o \
@@ -57,7 +66,16 @@ $U/_%: $U/%.elf
 UPROGS = \
 	$U/_init $U/_sh $U/_cat $U/_echo $U/_grep $U/_kill $U/_ln $U/_ls \
 	$U/_mkdir $U/_rm $U/_wc $U/_zombie $U/_forktest $U/_stressfs $U/_grind \
-	$U/_usertests
+	$U/_usertests \
+	$U/_nettests $U/_ping $U/_udpecho $U/_ifconfig $U/_nettrace
+
+# nettests finds server.py on these ports unless told otherwise (-p, -d).
+# The stamp makes it rebuild when they change on the command line.
+$U/nettests.o: CFLAGS += -DSERVERPORT=$(SERVERPORT) -DDNSPORT=$(DNSPORT)
+$U/nettests.o: $U/.ports-$(SERVERPORT)-$(DNSPORT)
+$U/.ports-%:
+	rm -f $U/.ports-*
+	touch $@
 
 # ---- file system ------------------------------------------------------------
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h $K/stat.h
@@ -78,14 +96,6 @@ all: $K/kernel fs.img
 CPUS ?= 3
 FSIMG ?= fs.img
 
-# Ports derived from the user id, so that people sharing a machine do not
-# collide; any of them can be overridden on the command line.
-PORTBASE := $(shell echo $$(( 25000 + ($$(id -u) % 1000) * 8 )))
-GDBPORT    ?= $(PORTBASE)
-SERVERPORT ?= $(shell echo $$(( $(PORTBASE) + 1 )))
-DNSPORT    ?= $(shell echo $$(( $(PORTBASE) + 2 )))
-FWDPORT    ?= $(shell echo $$(( $(PORTBASE) + 3 )))
-FWDPORT2   ?= $(shell echo $$(( $(PORTBASE) + 4 )))
 
 # The e1000's network back end: QEMU user networking by default, with two
 # host UDP ports forwarded to guest ports 2000 and 2001.  Tests replace it
@@ -112,6 +122,11 @@ qemu: check-tools all
 qemu-cmd:
 	@echo $(QEMU) $(QEMUOPTS)
 
+# The host side of the network lab: the peer that nettests talks to.
+server:
+	python3 server.py -v --port $(SERVERPORT) --dns-port $(DNSPORT) \
+		--fwd-port $(FWDPORT) --fwd-port2 $(FWDPORT2)
+
 .gdbinit: .gdbinit.tmpl Makefile
 	sed "s/:GDBPORT/:$(GDBPORT)/" .gdbinit.tmpl > $@
 
@@ -124,7 +139,7 @@ test: check-tools all
 	python3 test/run_tests.py
 
 clean:
-	rm -f $K/*.o $K/*.d $K/kernel $K/kernel.asm $U/*.o $U/*.d $U/*.elf $U/_* $U/usys.S \
+	rm -f $K/*.o $K/*.d $K/kernel $K/kernel.asm $U/*.o $U/*.d $U/*.elf $U/_* $U/.ports-* $U/usys.S \
 		mkfs/mkfs fs.img .gdbinit packets*.pcap
 
-.PHONY: all qemu qemu-cmd qemu-gdb test clean check-tools
+.PHONY: all qemu qemu-cmd qemu-gdb test clean check-tools server

@@ -1,0 +1,978 @@
+// nettests.c: end-to-end tests of the e1000 driver, the protocol stack and the socket calls.
+//
+// usage: nettests [-p SERVERPORT] [-d DNSPORT] [NAME...]
+// The partner is server.py on the host, reached as 10.0.2.2:SERVERPORT (its DNS
+// responder on DNSPORT, by default SERVERPORT+1).  The Makefile compiles the
+// default ports in (-DSERVERPORT=... -DDNSPORT=...); -p and -d override them.
+// The host sends into guest ports 2000 and 2001 through QEMU's hostfwd rules.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "user/user.h"
+
+#define HOST_ADDR      IPADDR(10, 0, 2, 2)
+#define RXONE_PORT     2000   // hostfwd FWDPORT lands here
+#define BURST_PORT     2001   // hostfwd FWDPORT2 lands here
+#define SOCK_QUEUE     16     // datagrams one socket may hold (kernel limit)
+#define BURST_COUNT    257    // datagrams server.py sends for one burst request
+#define TXONE_LEN      300    // pattern bytes after "txone " (server.py knows the rule)
+#define TXONE_ACK_SECS 5
+#define PING100_ROUNDS 100
+#define NWORKERS       10     // processes in multiprocess
+#define WORKER_ROUNDS  10
+#define ORDER_ROUNDS   8      // per socket; below SOCK_QUEUE so nothing may be dropped
+#define ARP_ROUNDS     5
+#define ICMP_ECHOES    3
+#define ICMP_HDR       8
+#define ICMP_DATA      56
+#define IP_HDR_MIN     20
+#define IPPROTO_ICMP   1
+#define ICMP_ECHOREPLY 0
+#define DNS_HDR        12
+#define DNS_TYPE_A     1
+#define DNS_CLASS_IN   1
+#define DNS_RCODE_NXDOMAIN 3
+#define DNS_NAME       "lab.xv6-net.test"       // server.py answers DNS_ANSWER
+#define DNS_ANSWER     IPADDR(10, 0, 2, 99)     // compared only, never contacted
+#define DNS_UNKNOWN    "nosuch.xv6-net.test"    // server.py: NXDOMAIN
+#define DNS_CUT        2      // bytes removed from a good reply to test the bounds checks
+#define WARMUP_BATCH   32     // datagrams per step while the TX ring fills
+#define WARMUP_STEPS   32
+#define WARMUP_SECS    10
+#define FREE_QUEUED    4      // replies left unread in a socket that is then closed
+#define SETTLE_SECS    3      // how long free waits for in-flight frames to drain
+#define BUFSZ          2048
+#define TESTFAIL       1      // exit status of a test child that printed its failure
+
+#ifndef SERVERPORT
+#define SERVERPORT 0          // none compiled in: -p is then required
+#endif
+#ifndef DNSPORT
+#define DNSPORT (serverport + 1)
+#endif
+
+// Print the failure line of the running test and make the test function fail.
+#define FAIL(fmt, ...) do { \
+    printf("testing %s: FAILED: " fmt "\n", curtest, ##__VA_ARGS__); \
+    return -1; \
+  } while(0)
+
+struct test {
+  char *name;
+  int (*fn)(void);
+  int secs;          // deadline; 0: run in the nettests process itself, no deadline
+};
+
+static char truncated[] = "answer runs past the end of the reply";
+static int serverport;
+static int dnsport;
+static char *curtest;
+static uint64 start_mbufs;
+static int start_pages;
+static struct netinfo ni;
+static char sbuf[BUFSZ], rbuf[BUFSZ];
+
+// ---- small helpers ----
+
+static void
+put16(uchar *p, uint v)
+{
+  p[0] = v >> 8;
+  p[1] = v;
+}
+
+static uint
+get16(const uchar *p)
+{
+  return (p[0] << 8) | p[1];
+}
+
+static uint
+get32(const uchar *p)
+{
+  return ((uint)get16(p) << 16) | get16(p + 2);
+}
+
+// Append s at p; returns the new end (no terminator is written).
+static char *
+addstr(char *p, const char *s)
+{
+  while(*s)
+    *p++ = *s++;
+  return p;
+}
+
+static char *
+addnum(char *p, uint v)
+{
+  char tmp[12];
+  int n = 0;
+
+  do {
+    tmp[n++] = '0' + v % 10;
+    v /= 10;
+  } while(v);
+  while(n > 0)
+    *p++ = tmp[--n];
+  return p;
+}
+
+// Build "WORD TAGn" (n in decimal) into buf; returns its length.
+static int
+message(char *buf, const char *word, const char *tag, uint n)
+{
+  char *p = addstr(buf, word);
+
+  *p++ = ' ';
+  p = addstr(p, tag);
+  p = addnum(p, n);
+  return p - buf;
+}
+
+// Strict decimal parse; -1 if s is not a number in [1, 65535].
+static int
+portarg(const char *s)
+{
+  int v = 0;
+
+  if(*s == 0)
+    return -1;
+  for(; *s; s++){
+    if(*s < '0' || *s > '9' || v > 65535)
+      return -1;
+    v = v * 10 + (*s - '0');
+  }
+  return (v >= 1 && v <= 65535) ? v : -1;
+}
+
+// Look a counter up by name; the kernel decides which counters exist.
+static int
+counter(const char *name, uint64 *v)
+{
+  int i;
+
+  if(netinfo(&ni) < 0)
+    return -1;
+  for(i = 0; i < ni.ncounters && i < NETINFO_MAXCOUNTERS; i++){
+    if(strncmp(ni.counters[i].name, name, NETINFO_NAMELEN) == 0){
+      *v = ni.counters[i].value;
+      return 0;
+    }
+  }
+  printf("nettests: the kernel has no counter named %s\n", name);
+  return -1;
+}
+
+// A UDP socket connected to server.py (port 0: unbound, for sendto).
+static int
+hostsocket(int port)
+{
+  int fd = socket(SOCK_UDP);
+
+  if(fd < 0)
+    return -1;
+  if(port && connect(fd, HOST_ADDR, port) < 0){
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// A UDP socket on a fixed local port that the host sends into.
+static int
+boundsocket(int port)
+{
+  int fd = socket(SOCK_UDP);
+
+  if(fd < 0)
+    return -1;
+  if(bind(fd, port) != port){
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Read one datagram and compare it with want; 0 or the reason it differs.
+static char *
+expect(int fd, const char *want, int n)
+{
+  int got = read(fd, rbuf, sizeof(rbuf));
+
+  if(got < 0)
+    return "read failed";
+  if(got != n)
+    return "reply has the wrong length";
+  if(memcmp(rbuf, want, n) != 0)
+    return "reply has the wrong content";
+  return 0;
+}
+
+// Send "ping TAGn", expect "pong TAGn" back on a connected socket.
+static char *
+pingpong(int fd, const char *tag, int n)
+{
+  int len = message(sbuf, "ping", tag, n);
+
+  if(write(fd, sbuf, len) != len)
+    return "write failed";
+  sbuf[1] = 'o';
+  return expect(fd, sbuf, len);
+}
+
+// ---- deadlines ----
+
+// Wait for the n children in pids; kill any still running after secs.
+// st[i] receives each exit status; returns the number that had to be killed.
+static int
+reap(int *pids, int *st, int n, int secs)
+{
+  int alarm, left = n, killed = 0, pid, status, i;
+
+  alarm = fork();
+  if(alarm == 0){
+    sleep(secs * TICK_HZ);
+    exit(0);
+  }
+  while(left > 0){
+    pid = wait(&status);
+    if(pid < 0)
+      break;
+    if(pid == alarm){
+      alarm = -1;
+      for(i = 0; i < n; i++){
+        if(pids[i] > 0){
+          kill(pids[i]);
+          killed++;
+        }
+      }
+      continue;
+    }
+    for(i = 0; i < n; i++){
+      if(pids[i] == pid){
+        pids[i] = -pid;
+        st[i] = status;
+        left--;
+      }
+    }
+  }
+  if(alarm > 0){
+    kill(alarm);
+    wait(0);
+  }
+  return killed;
+}
+
+// ---- the tests ----
+
+// "txone " + TXONE_LEN bytes of (i*31+7) mod 256.  server.py prints what it
+// got and answers "txone ok" only when every byte arrived; the answer needs a
+// working receive path, so it is awaited in a child, for a bounded time, to
+// say which half is missing.
+static int
+test_txone(void)
+{
+  char *p = addstr(sbuf, "txone ");
+  int fd, i, n, pid, status = -1;
+
+  for(i = 0; i < TXONE_LEN; i++)
+    *p++ = i * 31 + 7;
+  n = p - sbuf;
+  if((fd = hostsocket(serverport)) < 0)
+    FAIL("cannot open a UDP socket to 10.0.2.2:%d", serverport);
+  if(write(fd, sbuf, n) != n){
+    close(fd);
+    FAIL("write of %d bytes failed", n);
+  }
+  if((pid = fork()) == 0)
+    exit(expect(fd, "txone ok", 8) ? TESTFAIL : 0);
+  if(pid < 0 || reap(&pid, &status, 1, TXONE_ACK_SECS) > 0){
+    close(fd);
+    FAIL("sent, but server.py did not confirm within %d s; if its output shows "
+         "\"txone: ... ok\", transmit works and receive does not yet", TXONE_ACK_SECS);
+  }
+  close(fd);
+  if(status != 0)
+    FAIL("server.py did not receive the exact payload (see its output)");
+  return 0;
+}
+
+// The host sends one datagram into the forwarded port 2000 when asked.
+static int
+test_rxone(void)
+{
+  int rx, tx, n, port;
+  uint addr;
+  char *why = 0;
+
+  if((rx = boundsocket(RXONE_PORT)) < 0)
+    FAIL("cannot bind UDP port %d", RXONE_PORT);
+  if((tx = hostsocket(serverport)) < 0){
+    close(rx);
+    FAIL("cannot open a UDP socket to the server");
+  }
+  n = message(sbuf, "rxone", "t", uptime() ^ getpid());
+  if(write(tx, sbuf, n) != n)
+    why = "request to server.py failed";
+  else if(recvfrom(rx, rbuf, sizeof(rbuf), &addr, &port) != n)
+    why = "datagram of the wrong length (or recvfrom failed)";
+  else if(memcmp(rbuf, sbuf, n) != 0)
+    why = "datagram with the wrong content";
+  else if(addr != HOST_ADDR)
+    why = "datagram from an address other than 10.0.2.2";
+  close(tx);
+  close(rx);
+  if(why)
+    FAIL("%s", why);
+  return 0;
+}
+
+// Many datagrams to the host must cost at most one ARP request.
+static int
+test_arp(void)
+{
+  uint64 req0, req1, hit0, hit1;
+  char *why;
+  int fd, i;
+
+  if(counter("arp_requests_sent", &req0) < 0 || counter("arp_cache_hits", &hit0) < 0)
+    FAIL("ARP counters missing");
+  if((fd = hostsocket(serverport)) < 0)
+    FAIL("cannot open a UDP socket to the server");
+  for(i = 0; i < ARP_ROUNDS; i++){
+    if((why = pingpong(fd, "arp", i)) != 0){
+      close(fd);
+      FAIL("round trip %d: %s", i, why);
+    }
+  }
+  close(fd);
+  if(counter("arp_requests_sent", &req1) < 0 || counter("arp_cache_hits", &hit1) < 0)
+    FAIL("ARP counters missing");
+  if(req1 == 0)
+    FAIL("the guest never sent an ARP request for 10.0.2.2");
+  if(req1 - req0 > 1)
+    FAIL("%d datagrams cost %lu ARP requests", ARP_ROUNDS, req1 - req0);
+  if(hit1 - hit0 < ARP_ROUNDS - 1)
+    FAIL("%d datagrams but only %lu ARP cache hits", ARP_ROUNDS, hit1 - hit0);
+  return 0;
+}
+
+// One round trip with sendto/recvfrom: sender and content both checked.
+static int
+test_ping(void)
+{
+  int fd, n, i, port;
+  uint addr;
+  char *p;
+
+  p = addstr(sbuf, "ping ");
+  for(i = 0; i < 256; i++)
+    *p++ = i;
+  n = p - sbuf;
+  if((fd = socket(SOCK_UDP)) < 0)
+    FAIL("socket failed");
+  if(bind(fd, 0) <= 0){
+    close(fd);
+    FAIL("bind to an ephemeral port failed");
+  }
+  if(sendto(fd, sbuf, n, HOST_ADDR, serverport) != n){
+    close(fd);
+    FAIL("sendto failed");
+  }
+  i = recvfrom(fd, rbuf, sizeof(rbuf), &addr, &port);
+  close(fd);
+  sbuf[1] = 'o';
+  if(i != n)
+    FAIL("reply of %d bytes, expected %d", i, n);
+  if(memcmp(rbuf, sbuf, n) != 0)
+    FAIL("reply content differs");
+  if(addr != HOST_ADDR || port != serverport)
+    FAIL("reply from %x:%d, expected 10.0.2.2:%d", addr, port, serverport);
+  return 0;
+}
+
+static int
+test_ping100(void)
+{
+  char *why = 0;
+  int fd, i;
+
+  if((fd = hostsocket(serverport)) < 0)
+    FAIL("cannot open a UDP socket to the server");
+  for(i = 0; i < PING100_ROUNDS && why == 0; i++)
+    why = pingpong(fd, "r", i);
+  close(fd);
+  if(why)
+    FAIL("round trip %d: %s", i - 1, why);
+  return 0;
+}
+
+// One multiprocess worker: its own socket, WORKER_ROUNDS round trips.
+static void
+worker(int k)
+{
+  char tag[8];
+  int fd, i;
+
+  tag[0] = 'w';
+  *addnum(tag + 1, k) = 0;
+  if((fd = hostsocket(serverport)) < 0)
+    exit(1);
+  for(i = 0; i < WORKER_ROUNDS; i++){
+    if(pingpong(fd, tag, i))
+      exit(2);
+  }
+  exit(0);      // no close: exit must release the socket (the free test checks)
+}
+
+static int
+test_multiprocess(void)
+{
+  int pids[NWORKERS], st[NWORKERS];
+  int i, bad = 0;
+
+  for(i = 0; i < NWORKERS; i++){
+    pids[i] = fork();
+    if(pids[i] == 0)
+      worker(i);
+    if(pids[i] < 0){
+      reap(pids, st, i, 1);
+      FAIL("fork failed");
+    }
+  }
+  if(reap(pids, st, NWORKERS, 15) > 0)
+    FAIL("some workers were still waiting for replies after 15 s");
+  for(i = 0; i < NWORKERS; i++){
+    if(st[i] == 1)
+      FAIL("worker %d could not open its socket", i);
+    if(st[i] != 0)
+      bad++;
+  }
+  if(bad)
+    FAIL("%d of %d workers got a wrong or missing reply", bad, NWORKERS);
+  return 0;
+}
+
+// Interleaved requests on two sockets; each must read its own replies in order.
+static int
+test_order(void)
+{
+  static char *tags[2] = { "a", "b" };
+  int fd[2], i, k, n;
+  char *why = 0;
+
+  fd[0] = hostsocket(serverport);
+  fd[1] = hostsocket(serverport);
+  if(fd[0] < 0 || fd[1] < 0)
+    why = "cannot open two UDP sockets";
+  for(i = 0; i < ORDER_ROUNDS && why == 0; i++){
+    for(k = 0; k < 2; k++){
+      n = message(sbuf, "ping", tags[k], i);
+      if(write(fd[k], sbuf, n) != n)
+        why = "write failed";
+    }
+  }
+  for(k = 0; k < 2 && why == 0; k++){
+    for(i = 0; i < ORDER_ROUNDS && why == 0; i++){
+      n = message(sbuf, "pong", tags[k], i);
+      why = expect(fd[k], sbuf, n);
+    }
+  }
+  close(fd[0]);
+  close(fd[1]);
+  if(why)
+    FAIL("%s", why);
+  return 0;
+}
+
+// Wait until all BURST_COUNT datagrams were either queued or dropped.
+static char *
+burstsettle(int fd, struct sockinfo *si)
+{
+  int t;
+
+  for(t = 0; t < SETTLE_SECS * TICK_HZ; t++){
+    if(sockinfo(fd, si) < 0)
+      return "sockinfo failed";
+    if(si->queued + si->dropped >= BURST_COUNT)
+      return 0;
+    sleep(1);
+  }
+  return "not all burst datagrams arrived";
+}
+
+// Check the queue holds exactly the first SOCK_QUEUE datagrams of the burst.
+static char *
+burstqueue(int fd, uint token)
+{
+  int i, n;
+  char *p;
+
+  for(i = 0; i < SOCK_QUEUE; i++){
+    p = addnum(addstr(sbuf, "burst "), token);
+    *p++ = ' ';
+    n = addnum(p, i) - sbuf;
+    if(expect(fd, sbuf, n))
+      return "queued datagrams are not the first 16 of the burst, in order";
+  }
+  return 0;
+}
+
+static int
+test_burst(void)
+{
+  int sink, ctl, n, cut;
+  uint token = uptime() ^ (getpid() << 16);
+  uint64 qfull0, qfull1;
+  struct sockinfo si;
+  char *why = 0;
+
+  memset(&si, 0, sizeof(si));
+  if(counter("sock_rx_queue_full", &qfull0) < 0)
+    FAIL("counter sock_rx_queue_full missing");
+  if((sink = boundsocket(BURST_PORT)) < 0)
+    FAIL("cannot bind UDP port %d", BURST_PORT);
+  if((ctl = hostsocket(serverport)) < 0){
+    close(sink);
+    FAIL("cannot open a UDP socket to the server");
+  }
+  n = addnum(addstr(sbuf, "burst "), token) - sbuf;
+  cut = n;
+  if(write(ctl, sbuf, n) != n)
+    why = "request to server.py failed";
+  // server.py answers "... first", sends the burst to port 2001, then "... last".
+  if(why == 0){
+    n = addstr(sbuf + cut, " first") - sbuf;
+    if(expect(ctl, sbuf, n))
+      why = "the control socket lost the reply sent before the burst";
+  }
+  if(why == 0){
+    n = addstr(sbuf + cut, " last") - sbuf;
+    if(expect(ctl, sbuf, n))
+      why = "the control socket lost the reply sent after the burst";
+  }
+  if(why == 0)
+    why = burstsettle(sink, &si);
+  if(why == 0 && si.queued != SOCK_QUEUE)
+    why = "the socket does not hold exactly 16 datagrams";
+  if(why == 0 && si.dropped != BURST_COUNT - SOCK_QUEUE)
+    why = "the socket did not count 241 drops";
+  if(why == 0)
+    why = burstqueue(sink, token);
+  close(ctl);
+  close(sink);
+  if(why)
+    FAIL("%s (queued %d, dropped %lu)", why, si.queued, si.dropped);
+  if(counter("sock_rx_queue_full", &qfull1) < 0)
+    FAIL("counter sock_rx_queue_full missing");
+  if(qfull1 - qfull0 != BURST_COUNT - SOCK_QUEUE)
+    FAIL("sock_rx_queue_full grew by %lu, expected %d", qfull1 - qfull0, BURST_COUNT - SOCK_QUEUE);
+  return 0;
+}
+
+// Internet checksum of n bytes; 0 when a message carrying its checksum is intact.
+static uint
+cksum(const uchar *p, int n)
+{
+  uint sum = 0;
+
+  for(; n > 1; p += 2, n -= 2)
+    sum += get16(p);
+  if(n)
+    sum += p[0] << 8;
+  while(sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return ~sum & 0xffff;
+}
+
+// Validate an IPv4 + ICMP echo reply to (id, seq) carrying the payload we sent.
+static char *
+echoreply(const uchar *ip, int n, uint id, uint seq, const uchar *payload)
+{
+  int hl, total;
+  const uchar *icmp;
+
+  if(n < IP_HDR_MIN || (ip[0] >> 4) != 4)
+    return "not an IPv4 packet";
+  hl = (ip[0] & 0xf) * 4;
+  total = get16(ip + 2);
+  if(hl < IP_HDR_MIN || total != n || total < hl + ICMP_HDR + ICMP_DATA)
+    return "inconsistent IPv4 lengths";
+  if(ip[9] != IPPROTO_ICMP || get32(ip + 12) != HOST_ADDR)
+    return "not ICMP from 10.0.2.2";
+  icmp = ip + hl;
+  if(icmp[0] != ICMP_ECHOREPLY || icmp[1] != 0)
+    return "not an echo reply";
+  if(cksum(icmp, total - hl) != 0)
+    return "bad ICMP checksum";
+  if(get16(icmp + 4) != id || get16(icmp + 6) != seq)
+    return "wrong identifier or sequence number";
+  if(memcmp(icmp + ICMP_HDR, payload, ICMP_DATA) != 0)
+    return "payload differs";
+  return 0;
+}
+
+static int
+test_icmp(void)
+{
+  uchar *msg = (uchar *)sbuf;
+  struct sockinfo si;
+  int fd, seq, n, i;
+  char *why = 0;
+
+  if((fd = socket(SOCK_ICMP)) < 0)
+    FAIL("cannot open an ICMP socket");
+  if(connect(fd, HOST_ADDR, 0) < 0 || sockinfo(fd, &si) < 0){
+    close(fd);
+    FAIL("cannot connect the ICMP socket to 10.0.2.2");
+  }
+  for(seq = 1; seq <= ICMP_ECHOES && why == 0; seq++){
+    memset(msg, 0, ICMP_HDR);
+    msg[0] = 8;
+    put16(msg + 6, seq);
+    for(i = 0; i < ICMP_DATA; i++)
+      msg[ICMP_HDR + i] = seq + i;
+    if(write(fd, msg, ICMP_HDR + ICMP_DATA) != ICMP_HDR + ICMP_DATA)
+      why = "write of the echo request failed";
+    else if((n = read(fd, rbuf, sizeof(rbuf))) < 0)
+      why = "read failed";
+    else
+      why = echoreply((uchar *)rbuf, n, si.lport, seq, msg + ICMP_HDR);
+  }
+  close(fd);
+  if(why)
+    FAIL("echo %d: %s", seq - 1, why);
+  return 0;
+}
+
+// Skip a possibly compressed DNS name at off; -1 if it runs past len.
+static int
+skipname(const uchar *m, int len, int off)
+{
+  int labels;
+
+  for(labels = 0; labels < 128 && off < len; labels++){
+    if(m[off] == 0)
+      return off + 1;
+    if((m[off] & 0xc0) == 0xc0)
+      return off + 2 <= len ? off + 2 : -1;
+    if(m[off] & 0xc0)
+      return -1;
+    off += 1 + m[off];
+  }
+  return -1;
+}
+
+// Write an A query for name into q; returns its length.
+static int
+dnsquery(uchar *q, uint id, const char *name)
+{
+  uchar *p = q + DNS_HDR, *lenbyte;
+
+  memset(q, 0, DNS_HDR);
+  put16(q, id);
+  q[2] = 0x01;              // recursion desired
+  put16(q + 4, 1);          // one question
+  while(*name){
+    lenbyte = p++;
+    while(*name && *name != '.')
+      *p++ = *name++;
+    *lenbyte = p - lenbyte - 1;
+    if(*name == '.')
+      name++;
+  }
+  *p++ = 0;
+  put16(p, DNS_TYPE_A);
+  put16(p + 2, DNS_CLASS_IN);
+  return p + 4 - q;
+}
+
+// Parse reply r (n bytes) to query q (qlen bytes); *rcode, and *addr (0: no A record).
+static char *
+dnsparse(const uchar *q, int qlen, const uchar *r, int n, int *rcode, uint *addr)
+{
+  int off, i, an, rdlen;
+
+  if(n < DNS_HDR)
+    return "no reply, or one shorter than a DNS header";
+  if(get16(r) != get16(q) || !(r[2] & 0x80) || get16(r + 4) != 1)
+    return "reply does not match the query";
+  if(n < qlen || memcmp(r + DNS_HDR, q + DNS_HDR, qlen - DNS_HDR) != 0)
+    return "reply does not repeat the question";
+  *rcode = r[3] & 0xf;
+  *addr = 0;
+  an = get16(r + 6);
+  off = qlen;
+  for(i = 0; i < an; i++){
+    if((off = skipname(r, n, off)) < 0 || off + 10 > n)
+      return truncated;
+    rdlen = get16(r + off + 8);
+    if(off + 10 + rdlen > n)
+      return truncated;
+    if(get16(r + off) == DNS_TYPE_A && get16(r + off + 2) == DNS_CLASS_IN && rdlen == 4)
+      *addr = get32(r + off + 10);
+    off += 10 + rdlen;
+  }
+  return 0;
+}
+
+// Ask server.py about name; the query stays in sbuf (*qlen bytes) and the
+// reply in rbuf (*n bytes).
+static char *
+dnslookup(const char *name, int *qlen, int *n, int *rcode, uint *addr)
+{
+  static uint nextid;
+  int fd;
+
+  *qlen = dnsquery((uchar *)sbuf, (uptime() + nextid++) & 0xffff, name);
+  if((fd = hostsocket(dnsport)) < 0)
+    return "cannot open a UDP socket to the DNS port";
+  *n = -1;
+  if(write(fd, sbuf, *qlen) == *qlen)
+    *n = read(fd, rbuf, sizeof(rbuf));
+  close(fd);
+  return dnsparse((uchar *)sbuf, *qlen, (uchar *)rbuf, *n, rcode, addr);
+}
+
+static int
+test_dns(void)
+{
+  int qlen, n, rcode;
+  uint addr;
+  char *why;
+
+  if((why = dnslookup(DNS_UNKNOWN, &qlen, &n, &rcode, &addr)) != 0)
+    FAIL("%s: %s", DNS_UNKNOWN, why);
+  if(rcode != DNS_RCODE_NXDOMAIN || addr != 0)
+    FAIL("%s: rcode %d, expected NXDOMAIN", DNS_UNKNOWN, rcode);
+  if((why = dnslookup(DNS_NAME, &qlen, &n, &rcode, &addr)) != 0)
+    FAIL("%s: %s", DNS_NAME, why);
+  if(rcode != 0 || addr != DNS_ANSWER)
+    FAIL("%s: rcode %d, address %x, expected 10.0.2.99", DNS_NAME, rcode, addr);
+  // The same reply with its last bytes missing: the bounds checks must notice.
+  why = dnsparse((uchar *)sbuf, qlen, (uchar *)rbuf, n - DNS_CUT, &rcode, &addr);
+  if(why != truncated)
+    FAIL("a reply cut short was not detected (%s)", why ? why : "accepted");
+  return 0;
+}
+
+// Close a socket that still holds unread datagrams; 0 or why it failed.
+// No blocking read here: this runs in the nettests process, without a deadline.
+static char *
+closequeued(void)
+{
+  struct sockinfo si;
+  int fd, i, t, n;
+
+  memset(&si, 0, sizeof(si));
+  if((fd = hostsocket(serverport)) < 0)
+    return "cannot open a UDP socket to the server";
+  for(i = 0; i < FREE_QUEUED; i++){
+    n = message(sbuf, "ping", "f", i);
+    write(fd, sbuf, n);
+  }
+  for(t = 0; t < SETTLE_SECS * TICK_HZ; t++){
+    if(sockinfo(fd, &si) < 0 || si.queued >= FREE_QUEUED)
+      break;
+    sleep(1);
+  }
+  close(fd);
+  return si.queued == FREE_QUEUED ? 0 : "the replies to leave unread did not arrive";
+}
+
+// Every socket is closed (the last one with datagrams queued) and every child
+// reaped: nothing may stay allocated.
+static int
+test_free(void)
+{
+  uint64 mbufs = 0;
+  int t, pages = 0;
+  char *why;
+
+  if(start_pages <= 0)
+    FAIL("no starting point: the warm-up before the tests failed");
+  if((why = closequeued()) != 0)
+    FAIL("%s", why);
+  for(t = 0; t < SETTLE_SECS * TICK_HZ; t++){
+    if(counter("mbufs_in_use", &mbufs) < 0)
+      FAIL("counter mbufs_in_use missing");
+    pages = freepages();
+    if(mbufs == start_mbufs && pages == start_pages)
+      return 0;
+    sleep(1);
+  }
+  FAIL("mbufs_in_use %lu (was %lu), free pages %d (was %d)",
+       mbufs, start_mbufs, pages, start_pages);
+}
+
+// A transmit ring may keep each slot's last mbuf until the slot is reused, so
+// fill it (no-op datagrams that server.py ignores) until the count stops
+// growing.  Runs in a child, under a deadline, in case nothing answers.
+static void
+fillring(void)
+{
+  uint64 now, before = ~0UL;
+  int fd, i, step, steady = 0;
+
+  if((fd = hostsocket(serverport)) < 0 || pingpong(fd, "warmup", 0) != 0)
+    exit(1);
+  for(step = 0; step < WARMUP_STEPS && steady < 2; step++){
+    for(i = 0; i < WARMUP_BATCH; i++)
+      write(fd, "noop", 4);
+    sleep(1);
+    if(counter("mbufs_in_use", &now) < 0)
+      exit(1);
+    steady = (now == before) ? steady + 1 : 0;
+    before = now;
+  }
+  close(fd);
+  exit(0);
+}
+
+// The starting point of the free test, measured here in the parent once the
+// warm-up child is gone.  On failure the free test reports it; the others run.
+static void
+warmup(void)
+{
+  int pid, status = -1;
+
+  pid = fork();
+  if(pid == 0)
+    fillring();
+  if(pid < 0 || reap(&pid, &status, 1, WARMUP_SECS) > 0 || status != 0){
+    printf("nettests: warm-up failed: no round trip with server.py on 10.0.2.2:%d\n",
+           serverport);
+    return;
+  }
+  if(counter("mbufs_in_use", &start_mbufs) == 0)
+    start_pages = freepages();
+}
+
+static struct test tests[] = {
+  { "txone",        test_txone,        10 },
+  { "rxone",        test_rxone,        10 },
+  { "arp",          test_arp,          10 },
+  { "ping",         test_ping,         10 },
+  { "ping100",      test_ping100,      20 },
+  { "multiprocess", test_multiprocess, 20 },
+  { "order",        test_order,        10 },
+  { "burst",        test_burst,        20 },
+  { "icmp",         test_icmp,         10 },
+  { "dns",          test_dns,          10 },
+  { "free",         test_free,         0 },
+};
+#define NTESTS (sizeof(tests) / sizeof(tests[0]))
+
+// Run one test in a child under a deadline; 0 if it passed.
+static int
+runtest(struct test *t)
+{
+  int pid, status = -1;
+
+  curtest = t->name;
+  if(t->secs == 0){
+    if(t->fn() != 0)
+      return -1;
+    printf("testing %s: OK\n", t->name);
+    return 0;
+  }
+  pid = fork();
+  if(pid < 0){
+    printf("testing %s: FAILED: fork failed\n", t->name);
+    return -1;
+  }
+  if(pid == 0){
+    if(t->fn() != 0)
+      exit(TESTFAIL);
+    printf("testing %s: OK\n", t->name);
+    exit(0);
+  }
+  if(reap(&pid, &status, 1, t->secs) > 0){
+    printf("testing %s: FAILED: no result within %d seconds\n", t->name, t->secs);
+    return -1;
+  }
+  if(status != 0 && status != TESTFAIL)
+    printf("testing %s: FAILED: the test process died (status %d)\n", t->name, status);
+  return status == 0 ? 0 : -1;
+}
+
+static struct test *
+findtest(const char *name)
+{
+  int i;
+
+  for(i = 0; i < NTESTS; i++){
+    if(strcmp(tests[i].name, name) == 0)
+      return &tests[i];
+  }
+  return 0;
+}
+
+static void
+usage(void)
+{
+  int i;
+
+  fprintf(2, "usage: nettests [-p SERVERPORT] [-d DNSPORT] [NAME...]\n  names:");
+  for(i = 0; i < NTESTS; i++)
+    fprintf(2, " %s", tests[i].name);
+  fprintf(2, "\n");
+  exit(1);
+}
+
+// Options come first: -p SERVERPORT, -d DNSPORT; then test names.
+static int
+options(int argc, char *argv[])
+{
+  int i, v;
+
+  serverport = SERVERPORT;
+  dnsport = 0;
+  for(i = 1; i < argc && argv[i][0] == '-'; i += 2){
+    if(i + 1 >= argc || (v = portarg(argv[i + 1])) < 0)
+      usage();
+    if(strcmp(argv[i], "-p") == 0)
+      serverport = v;
+    else if(strcmp(argv[i], "-d") == 0)
+      dnsport = v;
+    else
+      usage();
+  }
+  if(serverport <= 0){
+    fprintf(2, "nettests: no server port compiled in: run nettests -p SERVERPORT\n");
+    usage();
+  }
+  if(dnsport == 0)
+    dnsport = DNSPORT;
+  return i;
+}
+
+int
+main(int argc, char *argv[])
+{
+  struct test *chosen[NTESTS];
+  int i, n = 0, failed = 0, needfree = 0;
+
+  for(i = options(argc, argv); i < argc; i++){
+    if(n == NTESTS || (chosen[n] = findtest(argv[i])) == 0)
+      usage();
+    n++;
+  }
+  if(n == 0){
+    for(; n < NTESTS; n++)
+      chosen[n] = &tests[n];
+  }
+  for(i = 0; i < n; i++)
+    needfree |= chosen[i]->fn == test_free;
+  if(needfree)
+    warmup();
+  for(i = 0; i < n; i++){
+    if(runtest(chosen[i]) < 0)
+      failed++;
+  }
+  if(failed){
+    printf("nettests: %d of %d tests FAILED\n", failed, n);
+    exit(1);
+  }
+  printf("ALL NETTESTS PASSED\n");
+  exit(0);
+}

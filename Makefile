@@ -127,10 +127,9 @@ server:
 	python3 server.py -v --port $(SERVERPORT) --dns-port $(DNSPORT) \
 		--fwd-port $(FWDPORT) --fwd-port2 $(FWDPORT2)
 
-.gdbinit: .gdbinit.tmpl Makefile
-	sed "s/:GDBPORT/:$(GDBPORT)/" .gdbinit.tmpl > $@
-
-qemu-gdb: check-tools all .gdbinit
+# .gdbinit is rewritten on every run, so it always names this run's GDBPORT.
+qemu-gdb: check-tools all
+	sed "s/:GDBPORT/:$(GDBPORT)/" .gdbinit.tmpl > .gdbinit
 	@rm -f $(PCAP)
 	@echo "*** QEMU waits for gdb: run gdb-multiarch in this directory (port $(GDBPORT))."
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp:127.0.0.1:$(GDBPORT)
@@ -143,3 +142,17 @@ clean:
 		mkfs/mkfs fs.img .gdbinit packets*.pcap
 
 .PHONY: all qemu qemu-cmd qemu-gdb test clean check-tools server
+
+# ---- grading and the student handout ------------------------------------------
+# `make grade` rebuilds from scratch, then grades; GRADEFLAGS passes options
+# (e.g. GRADEFLAGS='-v ping'); see ./grade-lab-net --help.
+grade: check-tools
+	$(MAKE) clean
+	$(MAKE) all
+	./grade-lab-net $(GRADEFLAGS)
+
+# The student tree without the solution: handout/xv6-net and its tarball.
+handout:
+	python3 tools/handout.py
+
+.PHONY: grade handout

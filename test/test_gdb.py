@@ -1,0 +1,119 @@
+"""test_gdb.py: the gdb set-up works: gdb-multiarch stops in e1000_transmit, reads the mbuf and TDT, and finishes the call."""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import qemu
+from run_tests import REPO, test
+
+GDB = "gdb-multiarch"
+GDB_TIMEOUT = 60          # the whole gdb session
+# No server.py is needed: the frame is sent (then unanswered) all the same.
+TX_CMD = "nettests -p %d txone"
+TDT, TDH = 0x3818, 0x3810  # register offsets (e1000_dev.h), read through `regs`
+
+
+def gdbinit_for(port, workdir):
+    """.gdbinit as `make qemu-gdb` writes it, for our port, in workdir."""
+    with open(os.path.join(REPO, ".gdbinit.tmpl")) as f:
+        text = f.read()
+    path = os.path.join(workdir, "gdbinit")
+    with open(path, "w") as f:
+        f.write(text.replace(":GDBPORT", ":%d" % port))
+    return path
+
+
+def gdb_script(port, workdir):
+    """gdb's commands: stop in e1000_transmit, look, finish the call, look again."""
+    reg = "regs[%d]" % (TDT // 4)
+    cmds = ["break e1000_transmit", "continue",
+            "bt",
+            "printf \"MBUF_LEN %d\\n\", m->len",
+            "printf \"TX_SLOTS %d\\n\", sizeof(tx_ring) / sizeof(tx_ring[0])",
+            "printf \"TDT_BEFORE %d\\n\", " + reg,
+            "printf \"TDH_BEFORE %%d\\n\", regs[%d]" % (TDH // 4),
+            "finish",
+            "printf \"TDT_AFTER %d\\n\", " + reg,
+            "delete", "detach"]
+    args = [GDB, "-nx", "-batch", "-x", gdbinit_for(port, workdir)]
+    for c in cmds:
+        args += ["-ex", c]
+    return args
+
+
+def value(out, key):
+    m = re.search(r"^%s (-?\d+)$" % key, out, re.M)
+    return int(m.group(1)) if m else None
+
+
+@test("gdb", "gdb-multiarch breaks in e1000_transmit during nettests txone; mbuf and TDT are sane")
+def gdb(t):
+    if shutil.which(GDB) is None:
+        t.skip("%s is not installed (apt-get install gdb-multiarch); CI installs it" % GDB)
+    port = qemu.free_port("tcp")
+
+    # The Makefile's qemu-gdb rule waits for gdb on GDBPORT.
+    dry = subprocess.run(["make", "-s", "-n", "--no-print-directory", "-C", REPO,
+                          "qemu-gdb", "GDBPORT=%d" % port],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         universal_newlines=True, env=qemu_env())
+    t.step("make -n qemu-gdb GDBPORT=%d" % port)
+    t.check(re.search(r"qemu-system-riscv64 .*-S -gdb tcp:[\d.]*:%d\b" % port, dry.stdout),
+            "`make qemu-gdb` does not start QEMU halted with its gdb stub on GDBPORT:\n"
+            + dry.stdout[-500:])
+
+    workdir = tempfile.mkdtemp(prefix="xv6-net-gdb-")
+    gdbp = None
+    try:
+        t.step("boot halted, gdb stub on port %d" % port)
+        g = qemu.Guest.boot({"QEMUEXTRA": "-S -gdb tcp:127.0.0.1:%d" % port},
+                            echo=t.verbose)
+        t.guests.append(g)
+        args = gdb_script(port, workdir)
+        t.step(" ".join(args[:5]) + " -ex ... (%d commands)" % (len(args) // 2 - 2))
+        gdbp = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, universal_newlines=True,
+                                start_new_session=True)
+        t.step("wait for the prompt (gdb lets the guest run)")
+        g.wait_prompt(60)
+        t.send(TX_CMD % qemu.free_port("udp") + "\n")
+        try:
+            out, _ = gdbp.communicate(timeout=GDB_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            gdbp.kill()
+            out, _ = gdbp.communicate()
+            t.check(False, "gdb did not finish within %ds:\n%s" % (GDB_TIMEOUT, out[-1500:]))
+        t.transcript.append("  | " + out.strip().replace("\n", "\n  | "))
+    finally:
+        if gdbp and gdbp.poll() is None:
+            gdbp.kill()
+            gdbp.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    t.expect(out, r"Breakpoint 1, (0x[0-9a-f]+ in )?e1000_transmit \(", "gdb stopping in e1000_transmit")
+    frames = re.findall(r"^#(\d+)\s+.*?\b(\w+) \(", out, re.M)
+    names = [f[1] for f in frames]
+    t.check(len(frames) >= 3 and names[0] == "e1000_transmit",
+            "the backtrace should start in e1000_transmit and go up several calls: %s" % names)
+    t.reject(out, r"Backtrace stopped|corrupt stack", "backtrace")
+    length, slots = value(out, "MBUF_LEN"), value(out, "TX_SLOTS")
+    before, after, head = value(out, "TDT_BEFORE"), value(out, "TDT_AFTER"), value(out, "TDH_BEFORE")
+    t.check(None not in (length, slots, before, after, head),
+            "gdb did not print every value (m->len, ring size, TDT, TDH)")
+    t.check(14 <= length <= 1514, "m->len is %d: not the length of an Ethernet frame" % length)
+    t.check(0 <= before < slots and before == head,
+            "TDT %d, TDH %d with %d slots: an idle ring has TDT == TDH" % (before, head, slots))
+    t.expect(out, r"Value returned is \$\d+ = 0\b", "e1000_transmit returning 0")
+    t.check(after == (before + 1) % slots,
+            "TDT went from %d to %d; one frame sent should move it on by one" % (before, after))
+    t.note("stopped in e1000_transmit from %s; m->len %d, TDT %d -> %d"
+           % (" <- ".join(names[1:4]), length, before, after))
+
+
+def qemu_env():
+    # A make started by `make test` must not inherit the parent's flags.
+    return {k: v for k, v in os.environ.items()
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}

@@ -1,0 +1,374 @@
+"""test_grade.py: the autograder and the handout: pcap checks, broken drivers, the handout's build and score, the solution's M/M."""
+
+import importlib.machinery
+import importlib.util
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+import qemu
+from run_tests import REPO, test
+
+GRADER = os.path.join(REPO, "grade-lab-net")
+# Points a student gets before writing any code: these need no driver.
+NO_CODE_TESTS = ("boot", "usertests")
+SCORE_RE = re.compile(r"^Score: (\d+)/(\d+)$", re.M)
+GRADE_TIMEOUT = 400
+BUILD_TIMEOUT = 300
+COPY_IGNORE = shutil.ignore_patterns(".git", "handout", "logs", "__pycache__",
+                                     "packets*.pcap", "*.tar.gz")
+
+
+def load_grader():
+    """grade-lab-net as a module (it has no .py suffix)."""
+    loader = importlib.machinery.SourceFileLoader("grade_lab_net", GRADER)
+    spec = importlib.util.spec_from_loader("grade_lab_net", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def clean_env():
+    return {k: v for k, v in os.environ.items()
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+
+
+def sh(t, args, cwd, timeout, what):
+    """Run a command, record it, return its output; fail on a bad status."""
+    t.step("%s$ %s" % (os.path.basename(cwd), " ".join(args)))
+    try:
+        res = subprocess.run(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             universal_newlines=True, timeout=timeout, env=clean_env())
+    except subprocess.TimeoutExpired as e:
+        t.check(False, "%s took over %ds:\n%s" % (what, timeout, (e.output or "")[-2000:]))
+    return res
+
+
+def grade(t, tree, names=(), timeout=GRADE_TIMEOUT, make=False):
+    """Run a tree's grader, or its `make grade` (a clean build first);
+    (output, score, max, results.json)."""
+    out_json = os.path.join(tree, "results.json")
+    flags = ["--json", out_json, "--keep", tree] + list(names)
+    if make:
+        args = ["make", "grade", "GRADEFLAGS=" + " ".join(flags)]
+    else:
+        args = [sys.executable, os.path.join(tree, "grade-lab-net")] + flags
+    res = sh(t, args, tree, timeout, " ".join(args[:2]))
+    m = SCORE_RE.search(res.stdout)
+    t.check(m, "%s printed no score:\n%s" % (" ".join(args[:2]), res.stdout[-3000:]))
+    with open(out_json) as f:
+        doc = json.load(f)
+    return res.stdout, int(m.group(1)), int(m.group(2)), doc
+
+
+def check_results_json(t, doc, score, total):
+    """Gradescope's results.json: the keys and types its documentation names."""
+    t.check(isinstance(doc, dict), "results.json is not an object")
+    for key, typ in (("score", (int, float)), ("max_score", (int, float)),
+                     ("execution_time", (int, float)), ("output", str), ("tests", list)):
+        t.check(isinstance(doc.get(key), typ), "results.json: %r missing or not %s"
+                % (key, typ))
+    t.check(doc["score"] == score and doc["max_score"] == total,
+            "results.json says %s/%s, the grader printed %d/%d"
+            % (doc["score"], doc["max_score"], score, total))
+    for case in doc["tests"]:
+        for key, typ in (("name", str), ("score", (int, float)), ("max_score", (int, float)),
+                         ("output", str), ("status", str)):
+            t.check(isinstance(case.get(key), typ), "results.json test %r: %r missing or "
+                    "not %s" % (case.get("name"), key, typ))
+        t.check(case["status"] in ("passed", "failed"), "status %r" % case["status"])
+    t.check(sum(c["score"] for c in doc["tests"]) == score,
+            "results.json: the tests' scores do not add up to the total")
+
+
+def copy_tree(dst):
+    shutil.copytree(REPO, dst, ignore=COPY_IGNORE, symlinks=True)
+    return dst
+
+
+# ---- synthetic captures: the grader's own frame checks -------------------------------------
+
+GUEST_MAC = bytes.fromhex("525400123456")
+SLIRP_MAC = bytes.fromhex("52550a000202")
+GUEST = bytes([10, 0, 2, 15])
+GW = bytes([10, 0, 2, 2])
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def eth(dst, src, etype, payload, pad=True):
+    frame = dst + src + struct.pack("!H", etype) + payload
+    return frame + b"\0" * (60 - len(frame)) if pad and len(frame) < 60 else frame
+
+
+def ipv4(src, dst, proto, body, bad_sum=False):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), 1, 0, 64, proto, 0, src, dst)
+    s = csum(hdr) ^ (0x5555 if bad_sum else 0)
+    return hdr[:10] + struct.pack("!H", s) + hdr[12:] + body
+
+
+def udp(src, dst, sport, dport, data, bad_sum=False):
+    seg = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+    pseudo = src + dst + struct.pack("!BBH", 0, 17, len(seg))
+    s = (csum(pseudo + seg) or 0xFFFF) ^ (0x1111 if bad_sum else 0)
+    return ipv4(src, dst, 17, seg[:6] + struct.pack("!H", s) + seg[8:])
+
+
+def icmp_echo(src, dst, typ, seq):
+    msg = struct.pack("!BBHHH", typ, 0, 0, 7, seq) + b"ping-data"
+    msg = msg[:2] + struct.pack("!H", csum(msg)) + msg[4:]
+    return ipv4(src, dst, 1, msg)
+
+
+def long_ip_len(packet):
+    """The IPv4 packet claiming more bytes than there are."""
+    return packet[:2] + struct.pack("!H", 1000) + packet[4:]
+
+
+def arp(op, sha, spa, tha, tpa, hln=6):
+    return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, hln, 4, op, sha, spa, tha, tpa)
+
+
+def write_capture(path, frames):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, fr in enumerate(frames):
+            f.write(struct.pack("<IIII", 1000, i * 1000, len(fr), len(fr)) + fr)
+
+
+GOOD = [
+    eth(b"\xff" * 6, GUEST_MAC, 0x0806, arp(1, GUEST_MAC, GUEST, b"\0" * 6, GW)),
+    eth(GUEST_MAC, SLIRP_MAC, 0x0806, arp(2, SLIRP_MAC, GW, GUEST_MAC, GUEST), pad=False),
+    eth(SLIRP_MAC, GUEST_MAC, 0x0800, udp(GUEST, GW, 2000, 25099, b"hello")),
+    eth(GUEST_MAC, SLIRP_MAC, 0x0800, udp(GW, GUEST, 25099, 2000, b"hello back")),
+    eth(SLIRP_MAC, GUEST_MAC, 0x0800, icmp_echo(GUEST, GW, 8, 1)),
+    eth(GUEST_MAC, SLIRP_MAC, 0x0800, icmp_echo(GW, GUEST, 0, 1)),
+]
+
+# (frame, the field the grader must name)
+BAD = [
+    (eth(SLIRP_MAC, GUEST_MAC, 0x0800, udp(GUEST, GW, 2000, 9, b"x"), pad=False), "length"),
+    (eth(SLIRP_MAC, GUEST_MAC, 0x0800, udp(GUEST, GW, 2000, 9, b"x", bad_sum=True)),
+     "udp.checksum"),
+    (eth(SLIRP_MAC, GUEST_MAC, 0x0800, ipv4(GUEST, GW, 17, b"\0" * 12, bad_sum=True)),
+     "ip.checksum"),
+    (eth(SLIRP_MAC, GUEST_MAC, 0x0800, udp(GUEST, bytes([8, 8, 8, 8]), 2000, 53, b"q")),
+     "ip.dst"),
+    (eth(b"\xff" * 6, GUEST_MAC, 0x0806, arp(1, GUEST_MAC, GUEST, b"\0" * 6, GW, hln=4)),
+     "arp.hln"),
+    (eth(b"\xff" * 6, GUEST_MAC, 0x0806, arp(1, GUEST_MAC, GUEST, b"\0" * 6,
+                                             bytes([10, 0, 2, 3]))), "arp.tpa"),
+    (eth(SLIRP_MAC, GUEST_MAC, 0x0800, long_ip_len(ipv4(GUEST, GW, 17, b"\0" * 12))), "ip.len"),
+]
+
+
+@test("grade-pcap", "the grader's frame checks pass good captures and name the frame and field of bad ones")
+def grade_pcap(t):
+    g = load_grader()
+    work = tempfile.mkdtemp(prefix="grade-pcap-")
+    try:
+        path = os.path.join(work, "good.pcap")
+        write_capture(path, GOOD)
+        frames, _ = g.read_pcap(path)
+        t.check(len(frames) == len(GOOD), "read %d frames of %d" % (len(frames), len(GOOD)))
+        bad = g.check_frames(frames, g.DEFAULT_MAC)
+        t.check(not bad, "good frames flagged:\n" + "\n".join(g.frame_line(f) for f in bad))
+        t.check(sum(f.outgoing for f in frames) == 3, "direction by source MAC")
+        if shutil.which("tshark"):
+            t.check(not g.tshark_problems(path), "tshark flags the good capture: %s"
+                    % g.tshark_problems(path))
+
+        for frame, field in BAD:
+            path = os.path.join(work, "bad.pcap")
+            write_capture(path, GOOD[:2] + [frame] + GOOD[2:])
+            frames, _ = g.read_pcap(path)
+            bad = g.check_frames(frames, g.DEFAULT_MAC)
+            t.step("bad %s: %s" % (field, "; ".join(g.frame_line(f) for f in bad)))
+            t.check([f.number for f in bad] == [3],
+                    "the broken frame is #3; flagged: %s" % [f.number for f in bad])
+            t.check(any(p.startswith(field + ":") for p in bad[0].problems),
+                    "frame 3 should be blamed on %s, got %s" % (field, bad[0].problems))
+            if shutil.which("tshark") and field.endswith("checksum"):
+                t.check(3 in (g.tshark_problems(path) or {}),
+                        "tshark does not flag frame 3's %s" % field)
+
+        with open(path, "rb") as f:
+            blob = f.read()
+        with open(path, "wb") as f:
+            f.write(blob[:-7])
+        try:
+            g.read_pcap(path)
+            t.check(False, "a capture cut in the middle of a frame was read without error")
+        except g.PcapError as e:
+            t.step("cut capture: %s" % e)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ---- the handout ---------------------------------------------------------------------------
+
+MARKER_RE = re.compile(r"^\s*// (>>>|===|<<<) \w+\s*$", re.M)
+
+
+def solution_lines(tree):
+    """Lines of marked solutions that occur nowhere else in the tree's C files."""
+    inside, outside = set(), set()
+    for dirpath, _, files in os.walk(tree):
+        if os.path.relpath(dirpath, tree).split(os.sep)[0] in (".git", "handout"):
+            continue
+        for name in files:
+            if not name.endswith((".c", ".h", ".S")):
+                continue
+            state = None
+            with open(os.path.join(dirpath, name), encoding="utf-8") as f:
+                for line in f:
+                    m = MARKER_RE.match(line)
+                    if m:
+                        state = {">>>": "sol", "===": "stub", "<<<": None}[m.group(1)]
+                        continue
+                    (inside if state == "sol" else outside).add(line.strip())
+    return {l for l in inside - outside if len(l) > 3}
+
+
+def scan_handout(t, out, secret):
+    for dirpath, _, files in os.walk(out):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, out)
+            t.check(not rel.endswith((".o", ".d", ".asm")) and rel not in ("fs.img", "kernel/kernel"),
+                    "build output in the handout: %s" % rel)
+            try:
+                with open(path, encoding="utf-8") as f:
+                    text = f.read()
+            except UnicodeDecodeError:
+                t.check(False, "a binary file in the handout: %s" % rel)
+            if rel.endswith((".c", ".h", ".S")):   # the docs show the syntax
+                t.reject(text, MARKER_RE.pattern, "marker in handout file %s" % rel)
+            for line in text.splitlines():
+                t.check(line.strip() not in secret,
+                        "solution line in handout file %s: %r" % (rel, line.strip()))
+
+
+@test("handout", "make handout: no solution, builds with -Werror, boots, nettests fails cleanly, grade gives only the no-code points")
+def handout(t):
+    secret = solution_lines(REPO)
+    t.check(len(secret) >= 10, "found only %d solution lines in the tree" % len(secret))
+    work = tempfile.mkdtemp(prefix="grade-handout-")
+    try:
+        out, tar = os.path.join(work, "xv6-net"), os.path.join(work, "xv6-net.tar.gz")
+        res = sh(t, [sys.executable, "tools/handout.py", "-o", out, "--tar", tar], REPO, 60,
+                 "tools/handout.py")
+        t.check(res.returncode == 0, "tools/handout.py failed:\n" + res.stdout)
+        scan_handout(t, out, secret)
+        with tarfile.open(tar) as tf:
+            names = tf.getnames()
+        t.check("xv6-net/kernel/e1000.c" in names and "xv6-net/LAB.md" in names,
+                "the tarball lacks the lab files")
+
+        with open(os.path.join(out, "Makefile")) as f:
+            t.check("-Werror" in f.read(), "the handout's Makefile does not build with -Werror")
+
+        # make grade: a clean build (with -Werror), then the grader.
+        graded = load_grader().BY_NAME
+        expected = sum(graded[n].points for n in NO_CODE_TESTS)
+        total = sum(x.points for x in graded.values())
+        output, got, top, doc = grade(t, out, timeout=GRADE_TIMEOUT + BUILD_TIMEOUT, make=True)
+        t.transcript.append("  " + output.strip().replace("\n", "\n  ")[-4000:])
+        t.check(top == total and got == expected,
+                "the handout scored %d/%d; expected %d/%d (%s only)"
+                % (got, top, expected, total, " and ".join(NO_CODE_TESTS)))
+        check_results_json(t, doc, got, top)
+        t.reject(output, r"\bpanic: ", "the handout's kernel during grading")
+        t.expect(output, r"hint: ", "hints on the handout's failures")
+
+        t.step("boot the handout")
+        fwd = qemu.free_ports(2, "udp")
+        isolated = {"FWDPORT": fwd[0], "FWDPORT2": fwd[1],
+                    "PCAP": os.path.join(work, "boot.pcap")}
+        g = qemu.Guest(qemu.qemu_command(isolated, repo=out), cwd=out, echo=t.verbose)
+        t.guests.append(g)
+        g.wait_prompt(60)
+        t.check("e1000" in g.text, "the handout's kernel does not report the e1000")
+        cmd = "nettests -p %d txone" % qemu.free_port("udp")
+        t.step("$ " + cmd)
+        res_out = g.run(cmd, 60)
+        t.transcript.append("  " + res_out.strip().replace("\n", "\n  "))
+        t.expect(res_out, r"testing txone: FAILED", "nettests txone failing on the stub driver")
+        t.check(not g.panicked(), "the handout's kernel panicked: %s" % g.panicked())
+        t.note("handout: %d files, scores %d/%d" % (len(names), got, top))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ---- broken drivers lose points with the matching hint ----------------------------------------
+
+# name: (edits to the reference kernel/e1000.c, failing test, hint key)
+BROKEN = {
+    "no ring-full check": (
+        [("  if((d->status & E1000_TXD_STAT_DD) == 0){\n    release(&e1000_lock);\n"
+          "    return -1;\n  }\n", "")], "driver-tx", "ring-full"),
+    "RX starts at RDT": (
+        [("uint i = (tail + 1) % RX_RING_SIZE;", "uint i = tail;")], "driver-rx", "rx-start"),
+    "DD not cleared": (
+        [("      d->status = 0;\n      tail = i;", "      tail = i;")], "driver-rx",
+        "dd-not-cleared"),
+    "RDT not updated": (
+        [("    wr(E1000_RDT, tail);\n", "")], "driver-rx", "rdt"),
+    "lock held across eth_input": (
+        [("  struct mbuf *m, *fresh;\n", "  struct mbuf *m, *fresh;\n\n  acquire(&e1000_lock);\n"),
+         ("    wr(E1000_RDT, tail);\n  }\n", "    wr(E1000_RDT, tail);\n  }\n  release(&e1000_lock);\n")],
+        "driver-rx", "lock-held"),
+}
+
+
+@test("grade-broken", "deliberately broken drivers each lose points with the matching hint")
+def grade_broken(t):
+    g = load_grader()
+    with open(os.path.join(REPO, "kernel", "e1000.c")) as f:
+        reference = f.read()
+    work = tempfile.mkdtemp(prefix="grade-broken-")
+    try:
+        tree = copy_tree(os.path.join(work, "tree"))
+        for what, (edits, loser, key) in BROKEN.items():
+            text = reference
+            for old, new in edits:
+                t.check(text.count(old) == 1, "%s: the reference e1000.c no longer contains "
+                        "%r exactly once; update BROKEN" % (what, old))
+                text = text.replace(old, new)
+            with open(os.path.join(tree, "kernel", "e1000.c"), "w") as f:
+                f.write(text)
+            output, got, top, _ = grade(t, tree, ["driver-tx", "driver-rx"], 120)
+            lost = [n for n in ("driver-tx", "driver-rx")
+                    if re.search(r"^%s: OK" % re.escape(g.BY_NAME[n].label), output, re.M) is None]
+            t.check(lost == [loser], "%s: expected only %s to fail, failed: %s\n%s"
+                    % (what, loser, lost, output))
+            t.check(g.HINTS[key] in output,
+                    "%s: the hint for %s is missing:\n%s" % (what, key, output))
+            t.step("%s: %d/%d, hint %s" % (what, got, top, key))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@test("grade-solution", "the reference solution scores M/M; results.json has Gradescope's keys and types")
+def grade_solution(t):
+    work = tempfile.mkdtemp(prefix="grade-solution-")
+    try:
+        output, got, top, doc = grade(t, copy_tree(os.path.join(work, "tree")))
+        t.check(got == top, "the solution scored %d/%d:\n%s" % (got, top, output[-5000:]))
+        check_results_json(t, doc, got, top)
+        t.note("solution: %d/%d in %.1fs" % (got, top, doc["execution_time"]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -67,7 +67,8 @@ UPROGS = \
 	$U/_init $U/_sh $U/_cat $U/_echo $U/_grep $U/_kill $U/_ln $U/_ls \
 	$U/_mkdir $U/_rm $U/_wc $U/_zombie $U/_forktest $U/_stressfs $U/_grind \
 	$U/_usertests \
-	$U/_nettests $U/_ping $U/_udpecho $U/_ifconfig $U/_nettrace
+	$U/_nettests $U/_ping $U/_udpecho $U/_ifconfig $U/_nettrace \
+	$U/_netstress
 
 # nettests finds server.py on these ports unless told otherwise (-p, -d).
 # The stamp makes it rebuild when they change on the command line.
@@ -142,6 +143,13 @@ clean:
 		mkfs/mkfs fs.img .gdbinit packets*.pcap
 
 .PHONY: all qemu qemu-cmd qemu-gdb test clean check-tools server
+
+# The long raw-frame fuzz in QEMU (test/test_robust.py): N frames, seeded.
+N ?= 100000
+fuzz: check-tools all
+	python3 test/test_robust.py fuzz $(N)
+
+.PHONY: fuzz
 
 # ---- grading and the student handout ------------------------------------------
 # `make grade` rebuilds from scratch, then grades; GRADEFLAGS passes options

@@ -290,6 +290,9 @@ void
 e1000_sync(void)
 {
   __atomic_store_n(&netstats.rx_missed, rd(E1000_MPC), __ATOMIC_RELAXED);
+  // Frames longer than 1522 bytes never reach the ring: the device drops
+  // them and counts them in ROC, which reading clears.
+  netstat_add(rx_oversize, rd(E1000_ROC));
   acquire(&e1000_lock);
   for(int i = 0; i < TX_RING_SIZE; i++){
     if(tx_mbufs[i] && (tx_ring[i].status & E1000_TXD_STAT_DD)){

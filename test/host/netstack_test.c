@@ -328,6 +328,61 @@ test_malformed(void)
   sockclose(s);
 }
 
+// Every counter that records a dropped frame.
+static uint64
+drops(void)
+{
+  return netstats.eth_rx_runt + netstats.eth_rx_not_ours + netstats.eth_rx_bad_type +
+         netstats.arp_rx_bad + netstats.arp_rx_ignored +
+         netstats.ip_rx_bad_header + netstats.ip_rx_bad_length + netstats.ip_rx_bad_checksum +
+         netstats.ip_rx_not_ours + netstats.ip_rx_fragments + netstats.ip_rx_bad_proto +
+         netstats.udp_rx_bad_length + netstats.udp_rx_bad_checksum + netstats.udp_rx_no_port +
+         netstats.icmp_rx_bad + netstats.icmp_rx_other + netstats.icmp_rx_no_sock +
+         netstats.sock_rx_queue_full + netstats.sock_rx_wrong_peer;
+}
+
+// Every prefix of a good frame is dropped, once, in the counter of the
+// header it cuts: a runt if it cuts the Ethernet header, `inside` if it
+// cuts the next hdrlen bytes, `beyond` if later (an IPv4 total length then
+// promises more than there is).  Nothing is sent and nothing is kept.
+static void
+truncate_each(struct frame *whole, int hdrlen, uint64 *inside, uint64 *beyond)
+{
+  struct frame f = *whole;
+  uint64 *want, before, total;
+
+  for(f.len = 0; f.len < whole->len; f.len++){
+    if(f.len < 14)
+      want = &netstats.eth_rx_runt;
+    else
+      want = f.len < 14 + hdrlen ? inside : beyond;
+    before = *want;
+    total = drops();
+    feed(&f);
+    if(*want != before + 1 || drops() != total + 1 ||
+       host_nsent() != 0 || netstats.mbufs_in_use != 0)
+      break;
+  }
+  if(!CHECK(f.len == whole->len))
+    printf("  (a %d-byte frame cut to %d bytes)\n", whole->len, f.len);
+}
+
+static void
+test_truncations(void)
+{
+  struct sock *s = sock_alloc(SOCK_UDP);
+  struct frame f;
+
+  sock_bind(s, 7);
+  udp(&f, 1, 7, "truncate me", 11);
+  truncate_each(&f, 20, &netstats.ip_rx_bad_header, &netstats.ip_rx_bad_length);
+  ping(&f, 1, 1, "truncate me too", 15);
+  truncate_each(&f, 20, &netstats.ip_rx_bad_header, &netstats.ip_rx_bad_length);
+  arp(&f, bcast, 1, peer_mac, PEER_IP, OUR_IP);
+  truncate_each(&f, 28, &netstats.arp_rx_bad, &netstats.arp_rx_bad);
+  sockclose(s);
+}
+
 // A socket holds 16 datagrams; the rest are dropped and counted, on that
 // socket only, and its reader is woken once, not per datagram.
 static void
@@ -412,6 +467,7 @@ main(void)
   test_udp_in();
   test_udp_out();
   test_malformed();
+  test_truncations();
   test_queue_limit();
   test_arp_hold_and_expiry();
   CHECK(host_nsent() == 0);

@@ -1,0 +1,511 @@
+"""netpeer.py: the other host on the wire: a raw-frame peer for xv6-net's e1000 through QEMU's dgram backend.
+
+QEMU's `-netdev dgram` carries one Ethernet frame per UDP datagram between
+the emulated e1000 and two UDP sockets on 127.0.0.1.  A Peer owns the host
+end: it plays 10.0.2.2 (answering the guest's ARP requests itself), builds
+and parses Ethernet, ARP, IPv4, UDP and ICMP with the standard library, and
+can send any bytes at all.  A test reads as steps:
+
+    with netpeer.Peer(log=t.step) as peer:
+        t.boot(make_vars=peer.make_vars())
+        peer.send(netpeer.ping_frame(ident=7, seq=1, data=b"hi"))
+        reply = peer.expect(lambda f: f.icmp_type == 0, 5, "an echo reply")
+        peer.expect_nothing(lambda f: f.ip is not None, 1, "no other IPv4")
+
+Every frame sent and received is summarised in the transcript (`log`), which
+the test runner prints when a test fails.  Nothing here talks to anything but
+127.0.0.1: the "network" is the pair of UDP sockets between us and QEMU.
+"""
+
+import collections
+import os
+import random
+import socket
+import struct
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qemu  # noqa: E402
+
+# ---- addresses on the virtual wire ------------------------------------------
+
+GUEST_MAC = bytes.fromhex("525400123456")   # QEMU's default e1000 address
+PEER_MAC = bytes.fromhex("52550a000202")    # what slirp uses for 10.0.2.2
+BCAST_MAC = b"\xff" * 6
+GUEST_IP = "10.0.2.15"
+PEER_IP = "10.0.2.2"
+SUBNET_BCAST = "10.0.2.255"
+
+ETH_HDRLEN = 14
+ETH_MINFRAME = 60        # the device pads shorter frames to this
+DEVICE_MAXFRAME = 1522   # QEMU's e1000 drops longer frames (no LPE)
+ETH_IP, ETH_ARP = 0x0800, 0x0806
+PROTO_ICMP, PROTO_UDP = 1, 17
+ICMP_ECHOREPLY, ICMP_ECHO = 0, 8
+IP_MF, IP_OFFMASK = 0x2000, 0x1FFF
+
+DEFAULT_TIMEOUT = 10.0
+RCVBUF_BYTES = 64 << 20   # room for a guest that transmits flat out
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)   # Linux's value; not in every build
+TRANSCRIPT_FRAMES = 200   # per direction; floods are summarised past this
+
+
+def aton(addr):
+    """'10.0.2.2' -> 4 bytes."""
+    return socket.inet_aton(addr)
+
+
+def ntoa(raw):
+    return socket.inet_ntoa(raw)
+
+
+def mac_str(mac):
+    return ":".join("%02x" % b for b in mac)
+
+
+def checksum(data):
+    """The Internet checksum (RFC 1071) of data, as an int."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+# ---- building frames -----------------------------------------------------------
+# Each builder computes the fields a correct sender would; keyword arguments
+# override any of them, so a test can break exactly one thing.
+
+def eth(payload, dst=GUEST_MAC, src=PEER_MAC, etype=ETH_IP):
+    return dst + src + struct.pack("!H", etype) + payload
+
+
+def arp(op, sha=PEER_MAC, sip=PEER_IP, tha=b"\0" * 6, tip=GUEST_IP,
+        hrd=1, pro=ETH_IP, hln=6, pln=4):
+    return struct.pack("!HHBBH", hrd, pro, hln, pln, op) + sha + aton(sip) + tha + aton(tip)
+
+
+def ipv4(proto, payload, src=PEER_IP, dst=GUEST_IP, ttl=64, ident=1, off=0,
+         options=b"", tos=0, version=4, ihl=None, total=None, csum=None):
+    if ihl is None:
+        ihl = (20 + len(options)) // 4
+    if total is None:
+        total = 20 + len(options) + len(payload)
+    hdr = struct.pack("!BBHHHBBH4s4s", version << 4 | ihl, tos, total, ident, off,
+                      ttl, proto, 0, aton(src), aton(dst)) + options
+    if csum is None:
+        csum = checksum(hdr)
+    return hdr[:10] + struct.pack("!H", csum) + hdr[12:] + payload
+
+
+def udp(sport, dport, data, src=PEER_IP, dst=GUEST_IP, length=None, csum=None):
+    if length is None:
+        length = 8 + len(data)
+    seg = struct.pack("!HHHH", sport, dport, length, 0) + data
+    if csum is None:
+        pseudo = aton(src) + aton(dst) + struct.pack("!BBH", 0, PROTO_UDP, len(seg))
+        csum = checksum(pseudo + seg) or 0xFFFF
+    return seg[:6] + struct.pack("!H", csum) + seg[8:]
+
+
+def icmp_echo(ident, seq, data, itype=ICMP_ECHO, code=0, csum=None):
+    msg = struct.pack("!BBHHH", itype, code, 0, ident, seq) + data
+    if csum is None:
+        csum = checksum(msg)
+    return msg[:2] + struct.pack("!H", csum) + msg[4:]
+
+
+def udp_frame(sport, dport, data, src=PEER_IP, dst=GUEST_IP, dst_mac=GUEST_MAC, **ip):
+    return eth(ipv4(PROTO_UDP, udp(sport, dport, data, src, dst), src, dst, **ip), dst_mac)
+
+
+def ping_frame(ident, seq, data=b"", src=PEER_IP, dst=GUEST_IP, dst_mac=GUEST_MAC, **ip):
+    return eth(ipv4(PROTO_ICMP, icmp_echo(ident, seq, data), src, dst, **ip), dst_mac)
+
+
+def arp_frame(op, dst_mac=BCAST_MAC, **fields):
+    return eth(arp(op, **fields), dst_mac, etype=ETH_ARP)
+
+
+# ---- parsing frames --------------------------------------------------------------
+
+class Frame:
+    """A frame taken apart.  Layers that are absent or too short to read are
+    None; *_ok fields say whether each checksum holds."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.dst = self.src = None
+        self.type = None
+        self.arp = self.ip = self.udp = self.icmp = None
+        self.icmp_type = None
+        self.payload = b""
+        if len(raw) >= ETH_HDRLEN:
+            self.dst, self.src = raw[0:6], raw[6:12]
+            self.type = struct.unpack("!H", raw[12:14])[0]
+            body = raw[ETH_HDRLEN:]
+            if self.type == ETH_ARP and len(body) >= 28:
+                self._parse_arp(body)
+            elif self.type == ETH_IP:
+                self._parse_ip(body)
+
+    def _parse_arp(self, b):
+        hrd, pro, hln, pln, op = struct.unpack("!HHBBH", b[:8])
+        self.arp = dict(hrd=hrd, pro=pro, hln=hln, pln=pln, op=op, sha=b[8:14],
+                        sip=ntoa(b[14:18]), tha=b[18:24], tip=ntoa(b[24:28]))
+
+    def _parse_ip(self, b):
+        if len(b) < 20:
+            return
+        vhl, tos, total, ident, off, ttl, proto, _ = struct.unpack("!BBHHHBBH", b[:12])
+        hlen = (vhl & 0xF) * 4
+        if hlen < 20 or len(b) < hlen or total < hlen or total > len(b):
+            return
+        self.ip = dict(version=vhl >> 4, hlen=hlen, tos=tos, total=total, ident=ident,
+                       off=off, ttl=ttl, proto=proto, src=ntoa(b[12:16]),
+                       dst=ntoa(b[16:20]), csum_ok=checksum(b[:hlen]) == 0)
+        self.padding = b[total:]
+        seg = b[hlen:total]
+        if proto == PROTO_UDP and len(seg) >= 8:
+            sport, dport, length, csum = struct.unpack("!HHHH", seg[:8])
+            pseudo = b[12:20] + struct.pack("!BBH", 0, PROTO_UDP, len(seg))
+            self.udp = dict(sport=sport, dport=dport, length=length, csum=csum,
+                            csum_ok=csum == 0 or checksum(pseudo + seg) == 0)
+            self.payload = seg[8:]
+        elif proto == PROTO_ICMP and len(seg) >= 8:
+            itype, code, _, ident, seq = struct.unpack("!BBHHH", seg[:8])
+            self.icmp = dict(type=itype, code=code, id=ident, seq=seq,
+                             csum_ok=checksum(seg) == 0)
+            self.icmp_type = itype
+            self.payload = seg[8:]
+
+    def summary(self):
+        n = len(self.raw)
+        if self.type is None:
+            return "%d bytes runt" % n
+        if self.arp:
+            a = self.arp
+            what = {1: "request", 2: "reply"}.get(a["op"], "op %d" % a["op"])
+            return "%d bytes ARP %s %s (%s) -> %s" % (n, what, a["sip"], mac_str(a["sha"]), a["tip"])
+        if self.ip:
+            i = self.ip
+            head = "%d bytes IPv4 %s -> %s ttl %d" % (n, i["src"], i["dst"], i["ttl"])
+            if self.udp:
+                u = self.udp
+                return "%s UDP %d -> %d len %d%s" % (head, u["sport"], u["dport"], u["length"],
+                                                       "" if u["csum_ok"] else " BAD-CSUM")
+            if self.icmp:
+                c = self.icmp
+                return "%s ICMP type %d id %d seq %d%s" % (head, c["type"], c["id"], c["seq"],
+                                                          "" if c["csum_ok"] else " BAD-CSUM")
+            return "%s proto %d" % (head, i["proto"])
+        return "%d bytes type 0x%04x to %s" % (n, self.type, mac_str(self.dst))
+
+
+# ---- the peer ------------------------------------------------------------------------
+
+class PeerError(AssertionError):
+    """An expectation about the wire did not hold."""
+
+
+class Peer:
+    """The host end of QEMU's dgram backend, playing 10.0.2.2."""
+
+    def __init__(self, log=None, answer_arp=True):
+        self.log = log or (lambda line: None)
+        self.answer_arp = answer_arp
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self._grow_rcvbuf()
+        self.port = self.sock.getsockname()[1]
+        self.qemu_port = qemu.free_port("udp")
+        self.frames = []            # raw frames from the guest, in order...
+        self._dropped = 0           # ...after the first _dropped, which trim() let go
+        self.model = None           # a Model: keep a tally of what it predicts
+        self.tally = collections.Counter()
+        self.sent = 0               # frames sent (and tallied), in order
+        self._send_lock = threading.Lock()
+        self.repeated = 0           # frames sent by repeat(), not tallied
+        self.arp_answered = 0
+        self._logged_rx = self._logged_tx = 0
+        self._cursor = 0
+        self._cond = threading.Condition()
+        self._stop = False
+        self._thread = threading.Thread(target=self._receive, daemon=True,
+                                        name="netpeer-%d" % self.port)
+        self._thread.start()
+
+    def _grow_rcvbuf(self):
+        # A guest sending flat out outruns a Python reader for a moment; a
+        # deep buffer keeps the host from dropping what the guest sent.
+        try:   # past net.core.rmem_max, which needs CAP_NET_ADMIN
+            self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF_BYTES)
+        except OSError:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF_BYTES)
+
+    def rcvbuf(self):
+        """The receive buffer the host granted us, in bytes."""
+        return self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+
+    def make_vars(self, **extra):
+        """Make variables that attach the guest's e1000 to this peer."""
+        netdev = ("dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=%d,"
+                  "remote.type=inet,remote.host=127.0.0.1,remote.port=%d"
+                  % (self.qemu_port, self.port))
+        extra["NETDEV"] = netdev
+        return extra
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self):
+        self._stop = True
+        self._thread.join(2)
+        self.sock.close()
+
+    # ---- receiving -----------------------------------------------------------
+
+    def _receive(self):
+        self.sock.settimeout(0.2)
+        while not self._stop:
+            try:
+                raw = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if self.answer_arp:
+                self._maybe_answer_arp(raw)
+            with self._cond:
+                self.frames.append(raw)
+                self._cond.notify_all()
+            self._log_frame("<-", raw, "_logged_rx")
+
+    def _maybe_answer_arp(self, raw):
+        if len(raw) < 42 or raw[12:14] != b"\x08\x06":
+            return
+        f = Frame(raw)
+        if f.arp and f.arp["op"] == 1 and f.arp["tip"] == PEER_IP:
+            self.arp_answered += 1
+            self.send(arp_frame(2, dst_mac=f.arp["sha"], sha=PEER_MAC, sip=PEER_IP,
+                                tha=f.arp["sha"], tip=f.arp["sip"]), note="ARP answer")
+
+    def _log_frame(self, arrow, raw, counter):
+        n = getattr(self, counter) + 1
+        setattr(self, counter, n)
+        if n <= TRANSCRIPT_FRAMES:
+            self.log("%s %s" % (arrow, Frame(raw).summary()))
+        elif n == TRANSCRIPT_FRAMES + 1:
+            self.log("%s ... (more frames not shown)" % arrow)
+
+    # ---- sending ---------------------------------------------------------------
+
+    def send(self, raw, note=None):
+        """Put one frame on the wire.  QEMU takes an empty datagram for the end
+        of the connection and stops listening, so that one is refused."""
+        self._put(raw)
+        if note:
+            self.log("-> %s (%s)" % (Frame(raw).summary(), note))
+        else:
+            self._log_frame("->", raw, "_logged_tx")
+
+    def send_many(self, frames, what=None):
+        """Send a batch with one transcript line (none if what is None)."""
+        n = 0
+        for raw in frames:
+            self._put(raw)
+            n += 1
+        if what is not None:
+            self.log("-> %d frames: %s" % (n, what))
+        return n
+
+    def _put(self, raw):
+        if not raw:
+            raise ValueError("an empty frame would deafen QEMU's dgram backend")
+        # One lock, so that the tally follows the frames in the order in
+        # which they went out, whichever thread sent them.
+        with self._send_lock:
+            self.sock.sendto(raw, ("127.0.0.1", self.qemu_port))
+            self.sent += 1
+            if self.model:
+                self.tally.update(self.model.predict(raw))
+
+    def tally_now(self):
+        """A copy of the predicted counters for everything sent so far."""
+        with self._send_lock:
+            return collections.Counter(self.tally)
+
+    def repeat(self, raw, count):
+        """Send raw count times as fast as we can, unrecorded (for floods);
+        how many the host accepted."""
+        dest = ("127.0.0.1", self.qemu_port)
+        sendto = self.sock.sendto
+        n = 0
+        with self._send_lock:
+            for _ in range(count):
+                try:
+                    sendto(raw, dest)
+                    n += 1
+                except BlockingIOError:
+                    pass
+        self.repeated += n
+        return n
+
+    # ---- expectations --------------------------------------------------------------
+
+    def mark(self):
+        """Expectations after this only look at frames that arrive from now on."""
+        with self._cond:
+            self._cursor = self._dropped + len(self.frames)
+
+    def trim(self):
+        """Let go of the frames before the cursor (long runs)."""
+        with self._cond:
+            del self.frames[:self._cursor - self._dropped]
+            self._dropped = self._cursor
+
+    def expect(self, match, timeout=DEFAULT_TIMEOUT, what="a frame", quiet=False):
+        """Wait for a frame (after the cursor) for which match(Frame) holds;
+        the cursor moves past it.  Raises PeerError on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                while self._cursor < self._dropped + len(self.frames):
+                    f = Frame(self.frames[self._cursor - self._dropped])
+                    self._cursor += 1
+                    if match(f):
+                        if not quiet:
+                            self.log("   matched: %s" % what)
+                        return f
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise PeerError("no %s within %.0fs" % (what, timeout))
+                self._cond.wait(left)
+
+    def expect_nothing(self, match, within=1.0, what="frame"):
+        """Fail if a frame for which match(Frame) holds arrives within `within` s."""
+        start = self.count()
+        time.sleep(within)
+        for raw in self.frames_since(start):
+            f = Frame(raw)
+            if match(f):
+                raise PeerError("unexpected %s: %s" % (what, f.summary()))
+        self.log("   nothing: %s (%.1fs)" % (what, within))
+
+    def frames_since(self, start):
+        """The frames received since count() returned start."""
+        with self._cond:
+            return self.frames[max(0, start - self._dropped):]
+
+    def count(self):
+        """Frames received so far."""
+        with self._cond:
+            return self._dropped + len(self.frames)
+
+
+# ---- a reference model of what the guest's stack does with a received frame ----------
+# It mirrors the checks in kernel/ethernet.c, ip.c, udp.c, icmp.c and arp.c, in
+# their order, and names the counters a frame moves.  Tests compare its
+# prediction with the guest's counters: frame by frame for the malformed
+# kinds, summed over the fuzz.
+
+class Model:
+    def __init__(self, udp_ports=(), icmp_ids=()):
+        self.udp_ports = set(udp_ports)
+        self.icmp_ids = set(icmp_ids)
+
+    def predict(self, raw):
+        """The receive counters that raw moves (a list of names)."""
+        if len(raw) > DEVICE_MAXFRAME:
+            return ["rx_oversize"]   # the device drops it and counts it (ROC)
+        if raw[0:6] not in (GUEST_MAC, BCAST_MAC):
+            return []                # the device's filter: never reaches the driver
+        raw = raw.ljust(ETH_MINFRAME, b"\0")   # the device pads short frames
+        etype = struct.unpack("!H", raw[12:14])[0]
+        body = raw[ETH_HDRLEN:]
+        if etype == ETH_IP:
+            return ["rx_packets", "ip_rx_packets"] + self._ip(body)
+        if etype == ETH_ARP:
+            return ["rx_packets", self._arp(body)]
+        return ["rx_packets", "eth_rx_bad_type"]
+
+    def _ip(self, b):
+        if len(b) < 20 or b[0] >> 4 != 4:
+            return ["ip_rx_bad_header"]
+        hlen = (b[0] & 0xF) * 4
+        if hlen < 20 or hlen > len(b):
+            return ["ip_rx_bad_header"]
+        total = struct.unpack("!H", b[2:4])[0]
+        if total < hlen or total > len(b):
+            return ["ip_rx_bad_length"]
+        b = b[:total]
+        if checksum(b[:hlen]) != 0:
+            return ["ip_rx_bad_checksum"]
+        dst = ntoa(b[16:20])
+        if dst not in (GUEST_IP, SUBNET_BCAST, "255.255.255.255"):
+            return ["ip_rx_not_ours"]
+        if struct.unpack("!H", b[6:8])[0] & (IP_MF | IP_OFFMASK):
+            return ["ip_rx_fragments"]
+        proto = b[9]
+        if proto == PROTO_UDP:
+            return self._udp(b, hlen)
+        if proto == PROTO_ICMP:
+            return self._icmp(b, hlen, dst)
+        return ["ip_rx_bad_proto"]
+
+    def _udp(self, b, hlen):
+        seg = b[hlen:]
+        if len(seg) < 8 or struct.unpack("!H", seg[4:6])[0] != len(seg):
+            return ["udp_rx_bad_length"]
+        pseudo = b[12:20] + struct.pack("!BBH", 0, PROTO_UDP, len(seg))
+        if seg[6:8] != b"\0\0" and checksum(pseudo + seg) != 0:
+            return ["udp_rx_bad_checksum"]
+        dport = struct.unpack("!H", seg[2:4])[0]
+        return ["udp_rx_packets"] + ([] if dport in self.udp_ports else ["udp_rx_no_port"])
+
+    def _icmp(self, b, hlen, dst):
+        msg = b[hlen:]
+        if len(msg) < 8 or checksum(msg) != 0:
+            return ["icmp_rx_bad"]
+        itype, code = msg[0], msg[1]
+        if itype == ICMP_ECHO and code == 0 and dst == GUEST_IP:
+            return ["icmp_echo_requests"]
+        if itype == ICMP_ECHOREPLY and code == 0:
+            ident = struct.unpack("!H", msg[4:6])[0]
+            return ["icmp_echo_replies_rcvd" if ident in self.icmp_ids else "icmp_rx_no_sock"]
+        return ["icmp_rx_other"]
+
+    def _arp(self, b):
+        if len(b) < 28:
+            return "arp_rx_bad"
+        hrd, pro, hln, pln, op = struct.unpack("!HHBBH", b[:8])
+        if (hrd, pro, hln, pln) != (1, ETH_IP, 6, 4) or op not in (1, 2) \
+                or b[8] & 1 or b[14:18] == b"\0\0\0\0":
+            return "arp_rx_bad"
+        if op == 2:
+            return "arp_replies_rcvd"
+        return "arp_requests_rcvd" if ntoa(b[24:28]) == GUEST_IP else "arp_rx_ignored"
+
+
+# The receive counters the model predicts; the others (transmit, sockets,
+# ARP cache) depend on state and timing.
+MODEL_COUNTERS = (
+    "rx_packets", "rx_oversize", "eth_rx_runt", "eth_rx_not_ours", "eth_rx_bad_type",
+    "arp_rx_bad", "arp_rx_ignored", "arp_requests_rcvd", "arp_replies_rcvd",
+    "ip_rx_packets", "ip_rx_bad_header", "ip_rx_bad_length", "ip_rx_bad_checksum",
+    "ip_rx_not_ours", "ip_rx_fragments", "ip_rx_bad_proto",
+    "udp_rx_packets", "udp_rx_bad_length", "udp_rx_bad_checksum", "udp_rx_no_port",
+    "icmp_rx_bad", "icmp_rx_other", "icmp_rx_no_sock", "icmp_echo_requests",
+    "icmp_echo_replies_rcvd")
+
+
+def rng(seed):
+    """The seeded generator every randomised test uses (reproducible runs)."""
+    return random.Random(seed)

@@ -45,6 +45,14 @@ KOBJS = \
 	$K/pci.o $K/e1000.o $K/mbuf.o $K/ethernet.o $K/arp.o $K/ip.o $K/udp.o \
 	$K/icmp.o $K/socket.o $K/sysnet.o
 
+# `make CEILING=1` builds the benchmark's ceiling kernel, which answers UDP
+# echo inside the driver (kernel/ceiling.c); tools/bench.py builds it in a
+# copy of the tree, so the normal kernel is never replaced by it.
+ifeq ($(CEILING),1)
+CFLAGS += -DECHO_CEILING
+KOBJS += $K/ceiling.o
+endif
+
 $K/kernel: $(KOBJS) $K/kernel.ld
 	$(LD) $(LDFLAGS) -T $K/kernel.ld -o $@ $(KOBJS)
 	$(OBJDUMP) -S $@ > $K/kernel.asm
@@ -68,7 +76,7 @@ UPROGS = \
 	$U/_mkdir $U/_rm $U/_wc $U/_zombie $U/_forktest $U/_stressfs $U/_grind \
 	$U/_usertests \
 	$U/_nettests $U/_ping $U/_udpecho $U/_ifconfig $U/_nettrace \
-	$U/_netstress
+	$U/_udpsink $U/_udpblast $U/_netstress
 
 # nettests finds server.py on these ports unless told otherwise (-p, -d).
 # The stamp makes it rebuild when they change on the command line.
@@ -164,3 +172,14 @@ handout:
 	python3 tools/handout.py
 
 .PHONY: grade handout
+
+# ---- performance ----------------------------------------------------------------
+# `make bench` measures the network data path: fresh boots of this kernel and
+# of the ceiling kernel (CEILING=1, built in a scratch copy), and `make grade`
+# (also in a scratch copy); it writes bench/results.md and bench/results.json
+# (see the README's "Performance").  BENCHFLAGS passes options, e.g.
+# BENCHFLAGS='--boots 5 --no-grade'; see tools/bench.py --help.
+bench: check-tools all
+	python3 tools/bench.py $(BENCHFLAGS)
+
+.PHONY: bench

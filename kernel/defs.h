@@ -151,6 +151,7 @@ extern uint ticks;
 extern struct spinlock tickslock;
 void trapinit(void);
 void trapinithart(void);
+void hart_idle(void);
 void usertrapret(void);
 
 // uart.c

@@ -5,6 +5,7 @@
 #define TESTDEV     0x00100000L   // test finisher: write to power off
 #define CLINT       0x02000000L
 #define CLINT_MSIP(hart) (CLINT + 4 * (hart))   // write 1: software interrupt to that hart
+#define CLINT_MTIMECMP(hart) (CLINT + 0x4000 + 8 * (hart))   // machine timer compare
 #define PLIC        0x0c000000L
 #define PLIC_SIZE   0x00400000L
 #define UART0       0x10000000L

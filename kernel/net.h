@@ -201,3 +201,7 @@ int  sock_sendto(struct sock *s, uint64 addr, int n, uint raddr, int rport);
 int  sock_recvfrom(struct sock *s, uint64 addr, int n, uint *raddr, int *rport);
 void sock_info(struct sock *s, struct sockinfo *si);
 int  sock_deliver(int type, ushort lport, struct mbuf *m);   // -1: no such socket
+
+// ceiling.c, only in the benchmark's `make CEILING=1` kernel: 1 if it
+// answered the frame itself.
+int  echo_ceiling(struct mbuf *m);

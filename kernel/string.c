@@ -1,11 +1,23 @@
 // string.c: the few memory and string routines the kernel needs.
 #include "types.h"
 
+// Whole 8-byte words where possible: under QEMU a store costs about the
+// same whatever its width, and kalloc and kfree each fill a page (a UDP
+// echo allocates and frees two mbufs).  A 4 KiB fill took 4 us in bytes,
+// under 1 us in words; the echo benchmark's QEMU CPU time went from 122
+// to 95 us per datagram and RTT from 215 to 167 us (tools/bench.py,
+// medians of 3 boots).
 void *
 memset(void *dst, int c, uint n)
 {
   uchar *d = dst;
-  while(n-- > 0)
+  uint64 word = (uchar)c * 0x0101010101010101UL;
+
+  for(; n > 0 && ((uint64)d & 7); n--)
+    *d++ = c;
+  for(; n >= 8; n -= 8, d += 8)
+    *(uint64 *)d = word;
+  for(; n > 0; n--)
     *d++ = c;
   return dst;
 }

@@ -13,6 +13,7 @@ import tarfile
 import tempfile
 
 import qemu
+from netpeer import checksum as csum
 from run_tests import REPO, test
 
 GRADER = os.path.join(REPO, "grade-lab-net")
@@ -98,15 +99,6 @@ GUEST_MAC = bytes.fromhex("525400123456")
 SLIRP_MAC = bytes.fromhex("52550a000202")
 GUEST = bytes([10, 0, 2, 15])
 GW = bytes([10, 0, 2, 2])
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def eth(dst, src, etype, payload, pad=True):

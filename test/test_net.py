@@ -12,6 +12,7 @@ import tempfile
 import time
 
 import qemu
+from netpeer import checksum as inet_checksum
 from run_tests import REPO, test
 
 SERVER = os.path.join(REPO, "server.py")
@@ -212,15 +213,6 @@ def check_pcap(t, path):
     t.check(frames > 0, "the capture %s holds no frames" % path)
     t.check(not problems, "%d problems in the capture:\n%s" % (len(problems), "\n".join(problems[:20])))
     t.note("%d captured frames decoded: no malformed frame, no bad checksum, no stray destination" % frames)
-
-
-def inet_checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def ipv4_frame(src, dst, payload, proto=17, corrupt_ip=False):

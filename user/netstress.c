@@ -55,31 +55,6 @@ counter(const char *name)
   return -1;
 }
 
-// ---- text into a buffer, for the stats server.
-
-static char *
-put_str(char *p, const char *s)
-{
-  while(*s)
-    *p++ = *s++;
-  return p;
-}
-
-static char *
-put_num(char *p, uint64 v)
-{
-  char digits[24];
-  int n = 0;
-
-  do {
-    digits[n++] = '0' + v % 10;
-    v /= 10;
-  } while(v);
-  while(n > 0)
-    *p++ = digits[--n];
-  return p;
-}
-
 // ---- servers.
 
 static void
@@ -108,14 +83,14 @@ stats_reply(int fd, char *tag, int taglen, uint raddr, int rport, uint64 served)
     die("netinfo failed");
   while(i <= ni.ncounters){
     memmove(out, tag, taglen);
-    p = put_str(put_num(put_str(out + taglen, " "), part++), "\n");
+    p = append_str(append_uint(append_str(out + taglen, " "), part++), "\n");
     if(part == 1)
-      p = put_str(put_num(put_str(p, "served "), served), "\n");
+      p = append_str(append_uint(append_str(p, "served "), served), "\n");
     for(; i < ni.ncounters && p - out < STATS_PART; i++)
-      p = put_str(put_num(put_str(put_str(p, ni.counters[i].name), " "),
+      p = append_str(append_uint(append_str(append_str(p, ni.counters[i].name), " "),
                           ni.counters[i].value), "\n");
     if(i == ni.ncounters){
-      p = put_str(p, "end\n");
+      p = append_str(p, "end\n");
       i++;
     }
     sendto(fd, out, p - out, raddr, rport);

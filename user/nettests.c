@@ -92,39 +92,15 @@ get32(const uchar *p)
   return ((uint)get16(p) << 16) | get16(p + 2);
 }
 
-// Append s at p; returns the new end (no terminator is written).
-static char *
-addstr(char *p, const char *s)
-{
-  while(*s)
-    *p++ = *s++;
-  return p;
-}
-
-static char *
-addnum(char *p, uint v)
-{
-  char tmp[12];
-  int n = 0;
-
-  do {
-    tmp[n++] = '0' + v % 10;
-    v /= 10;
-  } while(v);
-  while(n > 0)
-    *p++ = tmp[--n];
-  return p;
-}
-
 // Build "WORD TAGn" (n in decimal) into buf; returns its length.
 static int
 message(char *buf, const char *word, const char *tag, uint n)
 {
-  char *p = addstr(buf, word);
+  char *p = append_str(buf, word);
 
   *p++ = ' ';
-  p = addstr(p, tag);
-  p = addnum(p, n);
+  p = append_str(p, tag);
+  p = append_uint(p, n);
   return p - buf;
 }
 
@@ -271,7 +247,7 @@ reap(int *pids, int *st, int n, int secs)
 static int
 test_txone(void)
 {
-  char *p = addstr(sbuf, "txone ");
+  char *p = append_str(sbuf, "txone ");
   int fd, i, n, pid, status = -1;
 
   for(i = 0; i < TXONE_LEN; i++)
@@ -364,7 +340,7 @@ test_ping(void)
   uint addr;
   char *p;
 
-  p = addstr(sbuf, "ping ");
+  p = append_str(sbuf, "ping ");
   for(i = 0; i < 256; i++)
     *p++ = i;
   n = p - sbuf;
@@ -414,7 +390,7 @@ worker(int k)
   int fd, i;
 
   tag[0] = 'w';
-  *addnum(tag + 1, k) = 0;
+  *append_uint(tag + 1, k) = 0;
   if((fd = hostsocket(serverport)) < 0)
     exit(1);
   for(i = 0; i < WORKER_ROUNDS; i++){
@@ -508,9 +484,9 @@ burstqueue(int fd, uint token)
   char *p;
 
   for(i = 0; i < SOCK_QUEUE; i++){
-    p = addnum(addstr(sbuf, "burst "), token);
+    p = append_uint(append_str(sbuf, "burst "), token);
     *p++ = ' ';
-    n = addnum(p, i) - sbuf;
+    n = append_uint(p, i) - sbuf;
     if(expect(fd, sbuf, n))
       return "queued datagrams are not the first 16 of the burst, in order";
   }
@@ -535,18 +511,18 @@ test_burst(void)
     close(sink);
     FAIL("cannot open a UDP socket to the server");
   }
-  n = addnum(addstr(sbuf, "burst "), token) - sbuf;
+  n = append_uint(append_str(sbuf, "burst "), token) - sbuf;
   cut = n;
   if(write(ctl, sbuf, n) != n)
     why = "request to server.py failed";
   // server.py answers "... first", sends the burst to port 2001, then "... last".
   if(why == 0){
-    n = addstr(sbuf + cut, " first") - sbuf;
+    n = append_str(sbuf + cut, " first") - sbuf;
     if(expect(ctl, sbuf, n))
       why = "the control socket lost the reply sent before the burst";
   }
   if(why == 0){
-    n = addstr(sbuf + cut, " last") - sbuf;
+    n = append_str(sbuf + cut, " last") - sbuf;
     if(expect(ctl, sbuf, n))
       why = "the control socket lost the reply sent after the burst";
   }

@@ -15,22 +15,6 @@
 
 static char buf[BUFSIZE];
 
-// Append the decimal digits of v to s; the new end.
-static char *
-put_uint(char *s, uint64 v)
-{
-  char digits[20];
-  int n = 0;
-
-  do {
-    digits[n++] = '0' + v % 10;
-    v /= 10;
-  } while(v);
-  while(n > 0)
-    *s++ = digits[--n];
-  return s;
-}
-
 static void
 answer(int fd, int len, uint64 total, uint addr, int port)
 {
@@ -42,7 +26,7 @@ answer(int fd, int len, uint64 total, uint addr, int port)
   memmove(reply, buf, len);
   p = reply + len;
   *p++ = ' ';
-  p = put_uint(p, total);
+  p = append_uint(p, total);
   if(sendto(fd, reply, p - reply, addr, port) < 0)
     fprintf(2, "udpsink: cannot answer a query\n");
 }

@@ -159,3 +159,29 @@ atoi(const char *s)
     n = n * 10 + (*s++ - '0');
   return sign * n;
 }
+
+// Append s at p (no terminator); the new end.  For building messages
+// without printf's one write per call.
+char *
+append_str(char *p, const char *s)
+{
+  while(*s)
+    *p++ = *s++;
+  return p;
+}
+
+// Append v in decimal at p (no terminator); the new end.
+char *
+append_uint(char *p, uint64 v)
+{
+  char digits[20];
+  int n = 0;
+
+  do {
+    digits[n++] = '0' + v % 10;
+    v /= 10;
+  } while(v);
+  while(n > 0)
+    *p++ = digits[--n];
+  return p;
+}

@@ -52,6 +52,8 @@ void *memset(void *dst, int c, uint n);
 int atoi(const char *s);
 int memcmp(const void *a, const void *b, uint n);
 void *memcpy(void *dst, const void *src, uint n);
+char *append_str(char *p, const char *s);   // no terminator; returns the new end
+char *append_uint(char *p, uint64 v);
 
 // printf.c: %d %u %x %p %s %c %l(d|u|x) and %%
 void fprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -17,7 +17,7 @@ CSR_RW(mcounteren) CSR_RW(menvcfg) CSR_RW(pmpcfg0) CSR_RW(pmpaddr0)
 CSR_RW(mtvec) CSR_RW(mscratch)
 // Supervisor mode.
 CSR_RW(sstatus) CSR_RW(sie) CSR_RW(sip) CSR_RW(sepc) CSR_RW(stvec) CSR_RW(satp)
-CSR_RW(scause) CSR_RW(stval) CSR_RW(sscratch) CSR_RW(stimecmp)
+CSR_RW(scause) CSR_RW(stval) CSR_RW(sscratch) CSR_RW(stimecmp) CSR_RW(scounteren)
 CSR_READ(time)
 
 #define MSTATUS_MPP_MASK (3L << 11)   // previous privilege mode
@@ -25,6 +25,8 @@ CSR_READ(time)
 #define MENVCFG_STCE     (1L << 63)   // Sstc: S-mode owns stimecmp
 #define MCOUNTEREN_TM    (1L << 1)    // S-mode may read `time`
 #define MIE_MSIE         (1L << 3)    // machine software interrupt (CLINT msip)
+
+#define SCOUNTEREN_TM (1L << 1)  // user mode may read `time` (rdtime)
 
 #define SSTATUS_SPP  (1L << 8)   // trap came from supervisor mode
 #define SSTATUS_SPIE (1L << 5)   // interrupts enabled before the trap

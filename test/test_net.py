@@ -299,7 +299,7 @@ def nettests(t):
 
         out = t.run("ping -c 3 10.0.2.2", 30)
         for seq in (1, 2, 3):
-            t.expect(out, r"^64 bytes from 10\.0\.2\.2: icmp_seq=%d ttl=\d+ time=\d+ ms$" % seq,
+            t.expect(out, r"^64 bytes from 10\.0\.2\.2: icmp_seq=%d ttl=\d+ time=\d+\.\d{3} ms$" % seq,
                      "ping reply %d" % seq)
         t.expect(out, r"^3 packets transmitted, 3 received, 0% packet loss$", "ping summary")
 

@@ -16,6 +16,7 @@
 #define MAX_COUNT    1000
 #define REPLY_SECS   2        // an echo without a reply by then is lost
 #define NOREPLY      (-1)     // pinger exit status: gave up or saw an error
+                              // (otherwise it is the round trip in us)
 
 static uchar req[ICMP_HDR + ICMP_DATA];
 static uchar reply[2048];
@@ -83,26 +84,28 @@ awaitreply(int fd, uint id, uint seq)
 static void
 pinger(int fd, uint id, int seq)
 {
-  int t0, ttl, ms;
+  int ttl, us;
+  uint64 t0;
 
   memset(req, 0, ICMP_HDR);
   req[0] = ICMP_ECHO;
   req[6] = seq >> 8;
   req[7] = seq;
-  t0 = uptime();
+  t0 = uptime_us();
   if(write(fd, req, sizeof(req)) != sizeof(req)){
     fprintf(2, "ping: sending icmp_seq=%d failed\n", seq);
     exit(NOREPLY);
   }
   if((ttl = awaitreply(fd, id, seq)) < 0)
     exit(NOREPLY);
-  ms = (uptime() - t0) * 1000 / TICK_HZ;
-  printf("%d bytes from %s: icmp_seq=%d ttl=%d time=%d ms\n",
-         (int)sizeof(req), HOST_NAME, seq, ttl, ms);
-  exit(ms);
+  us = uptime_us() - t0;
+  printf("%d bytes from %s: icmp_seq=%d ttl=%d time=%d.%03d ms\n",
+         (int)sizeof(req), HOST_NAME, seq, ttl, us / 1000, us % 1000);
+  exit(us);
 }
 
-// Run one echo in a child under a REPLY_SECS deadline; its round trip or NOREPLY.
+// Run one echo in a child under a REPLY_SECS deadline; its round trip in
+// microseconds, or NOREPLY.
 static int
 echo(int fd, uint id, int seq)
 {
@@ -138,7 +141,8 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-  int i, count = DEFAULT_COUNT, fd, seq, ms, got = 0, min = 0, max = 0, sum = 0;
+  int i, count = DEFAULT_COUNT, fd, seq, us, avg, got = 0, min = 0, max = 0;
+  uint64 sum = 0;
   uint addr = HOST_ADDR;
   struct sockinfo si;
 
@@ -163,10 +167,10 @@ main(int argc, char *argv[])
   for(i = 0; i < ICMP_DATA; i++)
     req[ICMP_HDR + i] = i;
   for(seq = 1; seq <= count; seq++){
-    if((ms = echo(fd, si.lport, seq)) >= 0){
-      min = (got == 0 || ms < min) ? ms : min;
-      max = ms > max ? ms : max;
-      sum += ms;
+    if((us = echo(fd, si.lport, seq)) >= 0){
+      min = (got == 0 || us < min) ? us : min;
+      max = us > max ? us : max;
+      sum += us;
       got++;
     }
     if(seq < count)
@@ -176,7 +180,10 @@ main(int argc, char *argv[])
   printf("--- %s ping statistics ---\n", HOST_NAME);
   printf("%d packets transmitted, %d received, %d%% packet loss\n",
          count, got, (count - got) * 100 / count);
-  if(got)
-    printf("rtt min/avg/max = %d/%d/%d ms\n", min, sum / got, max);
+  if(got){
+    avg = sum / got;
+    printf("rtt min/avg/max = %d.%03d/%d.%03d/%d.%03d ms\n", min / 1000, min % 1000,
+           avg / 1000, avg % 1000, max / 1000, max % 1000);
+  }
   exit(got == count ? 0 : 1);
 }

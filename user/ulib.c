@@ -160,6 +160,16 @@ atoi(const char *s)
   return sign * n;
 }
 
+// Microseconds since boot, from the `time` CSR (10 MHz on QEMU virt),
+// which the kernel lets user mode read.
+uint64
+uptime_us(void)
+{
+  uint64 t;
+  asm volatile("rdtime %0" : "=r"(t));
+  return t / 10;
+}
+
 // Append s at p (no terminator); the new end.  For building messages
 // without printf's one write per call.
 char *

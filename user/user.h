@@ -52,6 +52,7 @@ void *memset(void *dst, int c, uint n);
 int atoi(const char *s);
 int memcmp(const void *a, const void *b, uint n);
 void *memcpy(void *dst, const void *src, uint n);
+uint64 uptime_us(void);                 // microseconds since boot (rdtime)
 char *append_str(char *p, const char *s);   // no terminator; returns the new end
 char *append_uint(char *p, uint64 v);
 

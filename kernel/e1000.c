@@ -9,11 +9,6 @@
 // e1000_dev.h names every register and bit with its section.
 //
 // You write e1000_transmit() and e1000_recv(); everything else is done.
-//
-// Handout markers: the lines between "// >>> solution" and "// === stub"
-// are the reference answer.  The handout replaces everything from
-// ">>> solution" to "<<< solution" by the stub, which is the lines between
-// "// === stub" and "// <<< solution" with their first "// " removed.
 #include "net.h"
 #include "e1000_dev.h"
 

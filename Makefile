@@ -76,7 +76,7 @@ UPROGS = \
 	$U/_mkdir $U/_rm $U/_wc $U/_zombie $U/_forktest $U/_stressfs $U/_grind \
 	$U/_usertests \
 	$U/_nettests $U/_ping $U/_udpecho $U/_ifconfig $U/_nettrace \
-	$U/_udpsink $U/_udpblast $U/_netstress
+	$U/_udpsink $U/_netstress
 
 # nettests finds server.py on these ports unless told otherwise (-p, -d).
 # The stamp makes it rebuild when they change on the command line.

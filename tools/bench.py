@@ -15,7 +15,7 @@ measures, from a host client on 127.0.0.1 through the port forwards:
   rx        datagrams sent to `udpsink 2001` at rising rates: the highest
             rate before the first loss, and the highest before a loss
             of more than 1%
-  tx        `udpblast` sends datagrams to the host as fast as it can:
+  tx        `netstress blast` sends datagrams to the host as fast as it can:
             datagrams per second received by the host
 
 Every figure in the report is the median over the boots.  The ceiling
@@ -409,18 +409,18 @@ class Receiver(threading.Thread):
 
 
 def measure_tx(guest, count, size):
-    """udpblast in the guest; the rate is what the host receives, from the
-    first datagram to the last."""
+    """`netstress blast` in the guest; the rate is what the host receives,
+    from the first datagram to the last."""
     r = Receiver()
     r.start()
     try:
-        out = guest.run("udpblast %d %d %d" % (count, size, r.port), CMD_TIMEOUT)
+        out = guest.run("netstress blast %d %d %d" % (r.port, count, size), CMD_TIMEOUT)
         time.sleep(0.3)
     finally:
         r.stop()
-    m = re.search(r"udpblast: sent (\d+), (\d+) refused, (\d+) ticks", out)
+    m = re.search(r"blast: ok (\d+) failed (\d+) ticks (\d+)", out)
     if not m:
-        raise BenchError("udpblast printed no summary: %r" % out.strip()[-200:])
+        raise BenchError("netstress blast printed no summary: %r" % out.strip()[-200:])
     span = (r.last - r.first) if r.count > 1 else None
     return {
         "count": count, "size": size, "received": r.count,
@@ -735,7 +735,7 @@ def main():
 
     plan = Plan(args.smoke)
     real = Kernel(REPO, "real")
-    for prog in ("udpecho", "udpsink", "udpblast"):
+    for prog in ("udpecho", "udpsink", "netstress"):
         if not real.has_program(prog):
             sys.exit("bench: user/_%s is missing: run `make` first" % prog)
     os.makedirs(args.out, exist_ok=True)

@@ -8,6 +8,10 @@
 #define IPADDR(a, b, c, d) \
   (((uint)(a) << 24) | ((uint)(b) << 16) | ((uint)(c) << 8) | (uint)(d))
 
+// Datagrams a socket holds for its reader; more are dropped and counted
+// (sockinfo.dropped, sock_rx_queue_full).  socket.c says why 64.
+#define SOCK_QUEUE_MAX 64
+
 struct sockinfo {
   int type;          // SOCK_UDP or SOCK_ICMP
   int lport;         // local port (ICMP: echo identifier), 0 if unbound

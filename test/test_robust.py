@@ -37,7 +37,9 @@ SYSCALL_PORT = 5000        # netstress syscalls (and 5001)
 BLAST_PORT = 6000          # where netstress blast sends, on the peer
 QUERY_SPORT = 30000        # our port for stats queries
 
-SOCK_QMAX = 16             # a socket's queue limit (the lab's specification)
+# A socket's queue limit, as the kernel defines it.
+SOCK_QMAX = int(re.search(r"#define SOCK_QUEUE_MAX (\d+)",
+                          open(os.path.join(REPO, "kernel", "netinfo.h")).read()).group(1))
 TX_RING_SIZE = 32          # bounds the mbufs a busy transmitter holds
 MALFORMED_EACH = 100       # frames per malformed kind
 FUZZ_FRAMES = 20000

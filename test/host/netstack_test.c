@@ -383,7 +383,7 @@ test_truncations(void)
   sockclose(s);
 }
 
-// A socket holds 16 datagrams; the rest are dropped and counted, on that
+// A socket holds SOCK_QUEUE_MAX datagrams; the rest are dropped and counted, on that
 // socket only, and its reader is woken once, not per datagram.
 static void
 test_queue_limit(void)
@@ -397,12 +397,12 @@ test_queue_limit(void)
   CHECK(sock_bind(b, 3000) == -1);   // taken
   CHECK(sock_bind(b, 0) >= 49152);
   CHECK(sock_bind(b, 3001) == -1);   // already bound
-  for(int i = 0; i < 20; i++){
+  for(int i = 0; i < SOCK_QUEUE_MAX + 4; i++){
     udp(&f, 9, 3000, "burst", 5);
     feed(&f);
   }
   sock_info(a, &si);
-  CHECK(si.queued == 16 && si.dropped == 4 && netstats.sock_rx_queue_full == 4);
+  CHECK(si.queued == SOCK_QUEUE_MAX && si.dropped == 4 && netstats.sock_rx_queue_full == 4);
   CHECK(host_wakeups == wakeups + 1);
   sock_info(b, &si);
   udp(&f, 9, si.lport, "b", 1);
@@ -415,7 +415,7 @@ test_queue_limit(void)
   sockread(b, (uint64)f.b, 1);
   CHECK(sockread(b, (uint64)f.b, 1) == -1);
   host_killed = 0;
-  sockclose(a);   // frees the 15 still queued
+  sockclose(a);   // frees the rest still queued
   sockclose(b);
 }
 

@@ -39,7 +39,7 @@ KOBJS = \
 	$K/uart.o $K/console.o $K/printf.o \
 	$K/kalloc.o $K/vm.o $K/string.o \
 	$K/spinlock.o $K/sleeplock.o $K/proc.o $K/swtch.o \
-	$K/trampoline.o $K/kernelvec.o $K/trap.o $K/plic.o \
+	$K/uservec.o $K/kernelvec.o $K/trap.o $K/plic.o \
 	$K/syscall.o $K/sysproc.o $K/exec.o \
 	$K/virtio_disk.o $K/bio.o $K/log.o $K/fs.o $K/file.o $K/pipe.o $K/sysfile.o \
 	$K/pci.o $K/e1000.o $K/mbuf.o $K/ethernet.o $K/arp.o $K/ip.o $K/udp.o \

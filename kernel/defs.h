@@ -88,8 +88,6 @@ void         exit(int status) __attribute__((noreturn));
 int          fork(void);
 int          growproc(int n);
 void         proc_mapstacks(pagetable_t kpgtbl);
-pagetable_t  proc_pagetable(struct proc *p);
-void         proc_freepagetable(pagetable_t pagetable, uint64 sz);
 int          kill(int pid);
 int          killed(struct proc *p);
 void         setkilled(struct proc *p);
@@ -161,8 +159,10 @@ void uartputc(int c);
 void uartputc_sync(int c);
 
 // vm.c: page tables
+extern pagetable_t kernel_pagetable;
 void        kvminit(void);
 void        kvminithart(void);
+void        use_pagetable(pagetable_t pt);
 void        kvmmap(pagetable_t kpgtbl, uint64 va, uint64 pa, uint64 sz, int perm);
 int         mappages(pagetable_t pt, uint64 va, uint64 size, uint64 pa, int perm);
 pagetable_t uvmcreate(void);

@@ -107,7 +107,7 @@ kexec(char *path, char **argv)
 
   if(readi(ip, 0, (uint64)&eh, 0, sizeof(eh)) != sizeof(eh) || eh.magic != ELF_MAGIC)
     goto bad;
-  if((pt = proc_pagetable(p)) == 0)
+  if((pt = uvmcreate()) == 0)
     goto bad;
   if(load_program(pt, ip, &eh, &sz) < 0)
     goto bad;
@@ -143,12 +143,13 @@ kexec(char *path, char **argv)
   p->trapframe->epc = eh.entry;
   p->trapframe->sp = sp;
   p->trapframe->a1 = sp;        // argv; argc is returned in a0
-  proc_freepagetable(oldpt, oldsz);
+  use_pagetable(pt);            // off the old table before freeing it
+  uvmfree(oldpt, oldsz);
   return argc;
 
 bad:
   if(pt)
-    proc_freepagetable(pt, sz);
+    uvmfree(pt, sz);
   if(ip){
     iunlockput(ip);
     end_op();

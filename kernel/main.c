@@ -7,11 +7,10 @@
 
 static volatile int kernel_ready;
 
-// Set-up that every hart needs for itself.
+// Set-up that every hart needs for itself, once paging is on.
 static void
 hart_init(void)
 {
-  kvminithart();    // paging on
   trapinithart();   // kernel trap vector, timer
   plicinithart();   // accept device interrupts
 }
@@ -20,11 +19,14 @@ void
 main(void)
 {
   if(cpuid() == 0){
+    // Paging first: the kernel reaches devices, the console included,
+    // only through its page table (memlayout.h).
+    kinit();
+    kvminit();
+    kvminithart();
     consoleinit();
     printfinit();
     printf("\nxv6-net kernel booting\n");
-    kinit();
-    kvminit();
     procinit();
     trapinit();
     plicinit();
@@ -41,6 +43,7 @@ main(void)
     while(kernel_ready == 0)
       ;
     __sync_synchronize();
+    kvminithart();
     hart_init();
   }
   scheduler();

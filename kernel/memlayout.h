@@ -1,8 +1,8 @@
 // memlayout.h: physical addresses of QEMU virt devices and the kernel's virtual layout.
 #pragma once
 
-// Devices (QEMU hw/riscv/virt.c), identity-mapped in the kernel page table.
-#define TESTDEV     0x00100000L   // test finisher: write to power off
+// Devices (QEMU hw/riscv/virt.c): physical addresses.  Machine mode uses
+// them as they are; the kernel reaches each one at KDEV(address).
 #define CLINT       0x02000000L
 #define CLINT_MSIP(hart) (CLINT + 4 * (hart))   // write 1: software interrupt to that hart
 #define CLINT_MTIMECMP(hart) (CLINT + 0x4000 + 8 * (hart))   // machine timer compare
@@ -28,12 +28,17 @@
 #define KERNBASE 0x80000000L
 #define PHYSTOP  (KERNBASE + 128 * 1024 * 1024)
 
-// Top of every address space: the trampoline page (same VA in user and
-// kernel page tables, so the satp switch inside it is harmless), then the
-// process's trap frame just below it (user page tables only).
-#define TRAMPOLINE (MAXVA - PGSIZE)
-#define TRAPFRAME  (TRAMPOLINE - PGSIZE)
+// One address space for both: every user page table also holds the
+// kernel's mappings (without PTE_U, so user code cannot touch them), and a
+// trap changes privilege but not satp.  User memory is everything below
+// USERTOP; the kernel maps nothing there.  Above it come RAM, mapped at
+// its own address, the devices at KDEV(physical address), and the kernel
+// stacks at the top.  (See vm.c for why one address space.)
+#define USERTOP  KERNBASE
+#define KDEV_OFFSET 0x2000000000L   // 128 GiB, past RAM: devices at 128 GiB + their address
+#define KDEV(pa) (KDEV_OFFSET + (pa))
 
-// Kernel stacks sit below the trampoline, each followed by an unmapped
-// guard page so an overflow faults instead of corrupting a neighbour.
-#define KSTACK(slot) (TRAMPOLINE - ((slot) + 1) * 2 * PGSIZE)
+// Kernel stacks at the top of the address space, each with an unmapped
+// guard page below it, so an overflow faults instead of corrupting a
+// neighbour.
+#define KSTACK(slot) (MAXVA - ((slot) + 1) * 2 * PGSIZE)

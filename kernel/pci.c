@@ -26,7 +26,7 @@ int e1000_irq;   // its PLIC source once the e1000 is up; 0 means none
 static volatile uchar *
 pci_config(int slot)
 {
-  return (volatile uchar *)(PCIE_ECAM + ((uint64)slot << 15));
+  return (volatile uchar *)(KDEV(PCIE_ECAM) + ((uint64)slot << 15));
 }
 
 static void
@@ -46,7 +46,7 @@ e1000_attach(int slot, volatile uchar *cfg)
   __sync_synchronize();
   printf("pci: slot %d: 8086:100e Intel 82540EM (e1000), registers at %p, irq %d\n",
          slot, (void *)PCIE_MMIO, irq);
-  e1000_init((volatile uint32 *)PCIE_MMIO);
+  e1000_init((volatile uint32 *)KDEV(PCIE_MMIO));
   if(net_present){
     e1000_irq = irq;
     plic_enable(irq);

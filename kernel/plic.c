@@ -5,7 +5,7 @@
 #include "riscv.h"
 #include "defs.h"
 
-#define REG(addr) (*(volatile uint32 *)(addr))
+#define REG(addr) (*(volatile uint32 *)KDEV(addr))
 
 // Interrupt sources that hart 0 accepts.
 static uint64 enabled_irqs;

@@ -19,8 +19,6 @@ static int nextpid = 1;
 // any p->lock.
 static struct spinlock wait_lock;
 
-extern char trampoline[];
-
 static void forkret(void);
 static void first_process_start(void);
 static void wake_idle_hart(void);
@@ -91,7 +89,7 @@ freeproc(struct proc *p)
     kfree(p->trapframe);
   p->trapframe = 0;
   if(p->pagetable)
-    proc_freepagetable(p->pagetable, p->sz);
+    uvmfree(p->pagetable, p->sz);
   p->pagetable = 0;
   p->sz = 0;
   p->pid = 0;
@@ -121,7 +119,7 @@ allocproc(void (*start)(void))
 
   p->pid = allocpid();
   p->state = USED;
-  if((p->trapframe = kalloc()) == 0 || (p->pagetable = proc_pagetable(p)) == 0){
+  if((p->trapframe = kalloc()) == 0 || (p->pagetable = uvmcreate()) == 0){
     freeproc(p);
     release(&p->lock);
     return 0;
@@ -131,35 +129,6 @@ allocproc(void (*start)(void))
   p->context.ra = (uint64)start;
   p->context.sp = p->kstack + PGSIZE;
   return p;
-}
-
-// A user page table holding only the trampoline and the trap frame.
-pagetable_t
-proc_pagetable(struct proc *p)
-{
-  pagetable_t pt = uvmcreate();
-  if(pt == 0)
-    return 0;
-  // Neither page has PTE_U: only the trampoline code touches them.
-  if(mappages(pt, TRAMPOLINE, PGSIZE, (uint64)trampoline, PTE_R | PTE_X) < 0)
-    goto fail;
-  if(mappages(pt, TRAPFRAME, PGSIZE, (uint64)p->trapframe, PTE_R | PTE_W) < 0){
-    uvmunmap(pt, TRAMPOLINE, 1, 0);
-    goto fail;
-  }
-  return pt;
-
-fail:
-  uvmfree(pt, 0);
-  return 0;
-}
-
-void
-proc_freepagetable(pagetable_t pt, uint64 sz)
-{
-  uvmunmap(pt, TRAMPOLINE, 1, 0);
-  uvmunmap(pt, TRAPFRAME, 1, 0);
-  uvmfree(pt, sz);
 }
 
 // Create the first process.  It starts in the kernel, mounts the root file
@@ -192,6 +161,7 @@ growproc(int n)
     sz = uvmdealloc(p->pagetable, sz, sz + n);
   }
   p->sz = sz;
+  sfence_vma();   // this hart runs on p->pagetable: drop what it cached
   return 0;
 }
 
@@ -323,7 +293,7 @@ wake_idle_hart(void)
   int me = cpuid();
   for(int h = 0; h < NCPU; h++){
     if(h != me && cpus[h].idle){
-      *(volatile uint32 *)CLINT_MSIP(h) = 1;
+      *(volatile uint32 *)KDEV(CLINT_MSIP(h)) = 1;
       return;
     }
   }
@@ -360,7 +330,12 @@ run_one(struct cpu *c)
       // before switching back here.
       p->state = RUNNING;
       c->proc = p;
+      // The process's page table holds the kernel too, so it stays in
+      // use until the process gives up the hart; the scheduler itself
+      // runs on the kernel's, which no exit() or exec() can free.
+      use_pagetable(p->pagetable);
       swtch(&c->context, &p->context);
+      use_pagetable(kernel_pagetable);
       c->proc = 0;
       ran = 1;
     }

@@ -21,15 +21,14 @@ struct cpu {
 };
 extern struct cpu cpus[NCPU];
 
-// Saved user registers, one page per process, mapped at TRAPFRAME in the
-// user page table.  trampoline.S depends on this layout: the five kernel
-// words come first, then register xN at byte offset 32 + 8*N (N = 1..31).
+// Saved user registers, one page per process.  uservec.S depends on this
+// layout: the four kernel words come first, then register xN at byte
+// offset 24 + 8*N (N = 1..31; x0 needs no slot, so kernel_hartid takes it).
 struct trapframe {
-  uint64 kernel_satp;   //  0: kernel page table
-  uint64 kernel_sp;     //  8: top of this process's kernel stack
-  uint64 kernel_trap;   // 16: usertrap()
-  uint64 epc;           // 24: user pc
-  uint64 kernel_hartid; // 32: tp to restore in the kernel
+  uint64 kernel_sp;     //  0: top of this process's kernel stack
+  uint64 kernel_trap;   //  8: usertrap()
+  uint64 epc;           // 16: user pc
+  uint64 kernel_hartid; // 24: tp to restore in the kernel
   uint64 ra, sp, gp, tp, t0, t1, t2, s0, s1;       // x1 .. x9
   uint64 a0, a1, a2, a3, a4, a5, a6, a7;           // x10 .. x17
   uint64 s2, s3, s4, s5, s6, s7, s8, s9, s10, s11; // x18 .. x27

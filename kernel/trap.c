@@ -13,7 +13,8 @@ uint ticks;   // timer ticks since boot, advanced by hart 0
 #define TIMER_HZ       10000000   // the `time` CSR runs at 10 MHz on QEMU virt
 #define TICK_INTERVAL  (TIMER_HZ / TICK_HZ)
 
-extern char trampoline[], uservec[], userret[];
+void uservec(void);
+void userret(struct trapframe *tf);
 void kernelvec(void);
 
 // What devintr() found.
@@ -121,7 +122,7 @@ exception_name(uint64 cause)
   return "unknown exception";
 }
 
-// Entry from trampoline.S for every trap taken in user mode.
+// Entry from uservec.S for every trap taken in user mode.
 void
 usertrap(void)
 {
@@ -156,7 +157,7 @@ usertrap(void)
   usertrapret();
 }
 
-// Return to user mode through the trampoline.
+// Return to user mode through userret (uservec.S).
 void
 usertrapret(void)
 {
@@ -165,9 +166,8 @@ usertrapret(void)
   // A trap between here and sret would go to usertrap() while still in the
   // kernel: keep interrupts off until sret turns them back on.
   intr_off();
-  w_stvec(TRAMPOLINE + (uservec - trampoline));
+  w_stvec((uint64)uservec);
 
-  p->trapframe->kernel_satp = r_satp();
   p->trapframe->kernel_sp = p->kstack + PGSIZE;
   p->trapframe->kernel_trap = (uint64)usertrap;
   p->trapframe->kernel_hartid = r_tp();
@@ -179,8 +179,7 @@ usertrapret(void)
   w_sstatus(s);
   w_sepc(p->trapframe->epc);
 
-  uint64 to_userret = TRAMPOLINE + (userret - trampoline);
-  ((void (*)(uint64, uint64))to_userret)(MAKE_SATP(p->pagetable), TRAPFRAME);
+  userret(p->trapframe);
 }
 
 // Traps in supervisor mode arrive here via kernelvec.S.

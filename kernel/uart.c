@@ -26,13 +26,13 @@
 static inline uchar
 uart_get(int reg)
 {
-  return *(volatile uchar *)(UART0 + reg);
+  return *(volatile uchar *)(KDEV(UART0) + reg);
 }
 
 static inline void
 uart_set(int reg, uchar v)
 {
-  *(volatile uchar *)(UART0 + reg) = v;
+  *(volatile uchar *)(KDEV(UART0) + reg) = v;
 }
 
 // Output waits in this ring until the transmitter is idle, so a process

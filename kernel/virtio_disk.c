@@ -40,13 +40,13 @@ static struct {
 static uint32
 reg_read(int off)
 {
-  return *(volatile uint32 *)(VIRTIO0 + off);
+  return *(volatile uint32 *)(KDEV(VIRTIO0) + off);
 }
 
 static void
 reg_write(int off, uint32 v)
 {
-  *(volatile uint32 *)(VIRTIO0 + off) = v;
+  *(volatile uint32 *)(KDEV(VIRTIO0) + off) = v;
 }
 
 // Store a 64-bit address into a LO/HI register pair.

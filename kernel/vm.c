@@ -5,13 +5,22 @@
 #include "riscv.h"
 #include "defs.h"
 
+// Why one address space for the kernel and each process (memlayout.h):
+// under QEMU, every satp write and every sfence.vma empties the hart's
+// whole software TLB and its cache of translated code, and a trap that
+// switched page tables paid for that twice on the way in and twice on the
+// way out.  A null system call (a loop of 100,000 getpid()) cost 10.1 us
+// that way, 40% of it in QEMU clearing that cache; with the kernel mapped
+// in every user page table and satp left alone it costs 2.3 us, and
+// 64-byte echo went from 13,400 to 22,000/s (tools/bench.py).  Page
+// tables now change only when a hart switches processes (scheduler(),
+// exec()).
 pagetable_t kernel_pagetable;
 
 extern char etext[];       // end of kernel code (kernel.ld)
-extern char _trampoline[]; // trampoline.S, one page
 
-// Direct map (virtual == physical) for devices and RAM, plus the trampoline
-// at the top and one kernel stack per process slot.
+// The kernel's half of every address space: RAM at its own address, the
+// devices at KDEV(their address), one kernel stack per process slot.
 static pagetable_t
 kvmmake(void)
 {
@@ -20,16 +29,14 @@ kvmmake(void)
     panic("kvmmake: out of memory");
   memset(kpt, 0, PGSIZE);
 
-  kvmmap(kpt, TESTDEV, TESTDEV, PGSIZE, PTE_R | PTE_W);
-  kvmmap(kpt, CLINT, CLINT, PGSIZE, PTE_R | PTE_W);   // msip words, for wake-ups
-  kvmmap(kpt, UART0, UART0, PGSIZE, PTE_R | PTE_W);
-  kvmmap(kpt, VIRTIO0, VIRTIO0, 8 * PGSIZE, PTE_R | PTE_W);
-  kvmmap(kpt, PLIC, PLIC, PLIC_SIZE, PTE_R | PTE_W);
-  kvmmap(kpt, PCIE_ECAM, PCIE_ECAM, PCIE_ECAM_BUS0, PTE_R | PTE_W);
-  kvmmap(kpt, PCIE_MMIO, PCIE_MMIO, PCIE_MMIO_MAPPED, PTE_R | PTE_W);
+  kvmmap(kpt, KDEV(CLINT), CLINT, PGSIZE, PTE_R | PTE_W);   // msip words, for wake-ups
+  kvmmap(kpt, KDEV(UART0), UART0, PGSIZE, PTE_R | PTE_W);
+  kvmmap(kpt, KDEV(VIRTIO0), VIRTIO0, 8 * PGSIZE, PTE_R | PTE_W);
+  kvmmap(kpt, KDEV(PLIC), PLIC, PLIC_SIZE, PTE_R | PTE_W);
+  kvmmap(kpt, KDEV(PCIE_ECAM), PCIE_ECAM, PCIE_ECAM_BUS0, PTE_R | PTE_W);
+  kvmmap(kpt, KDEV(PCIE_MMIO), PCIE_MMIO, PCIE_MMIO_MAPPED, PTE_R | PTE_W);
   kvmmap(kpt, KERNBASE, KERNBASE, (uint64)etext - KERNBASE, PTE_R | PTE_X);
   kvmmap(kpt, (uint64)etext, (uint64)etext, PHYSTOP - (uint64)etext, PTE_R | PTE_W);
-  kvmmap(kpt, TRAMPOLINE, (uint64)_trampoline, PGSIZE, PTE_R | PTE_X);
   proc_mapstacks(kpt);
   return kpt;
 }
@@ -44,8 +51,16 @@ kvminit(void)
 void
 kvminithart(void)
 {
-  sfence_vma();   // finish any stores to the page table first
-  w_satp(MAKE_SATP(kernel_pagetable));
+  use_pagetable(kernel_pagetable);
+}
+
+// Run on page table pt from now on.  The fence drops what this hart cached
+// from the old table, and orders the stores that built pt (made on this
+// hart, or on another before a lock hand-off) before the walker reads it.
+void
+use_pagetable(pagetable_t pt)
+{
+  w_satp(MAKE_SATP(pt));
   sfence_vma();
 }
 
@@ -76,7 +91,7 @@ walk(pagetable_t pt, uint64 va, int alloc)
 uint64
 walkaddr(pagetable_t pt, uint64 va)
 {
-  if(va >= MAXVA)
+  if(va >= USERTOP)
     return 0;
   pte_t *pte = walk(pt, va, 0);
   if(pte == 0 || (*pte & (PTE_V | PTE_U)) != (PTE_V | PTE_U))
@@ -107,6 +122,8 @@ mappages(pagetable_t pt, uint64 va, uint64 size, uint64 pa, int perm)
 void
 kvmmap(pagetable_t kpt, uint64 va, uint64 pa, uint64 sz, int perm)
 {
+  if(va < USERTOP)
+    panic("kvmmap: below USERTOP, where user memory goes");
   if(mappages(kpt, va, PGROUNDUP(sz), pa, perm) != 0)
     panic("kvmmap: out of memory");
 }
@@ -131,13 +148,21 @@ uvmunmap(pagetable_t pt, uint64 va, uint64 npages, int do_free)
   }
 }
 
-// An empty user page table, or 0 when memory is short.
+// Root-table slots at and above this one belong to the kernel: every user
+// page table points them at the kernel's own lower-level tables.
+#define KERNEL_ROOT_SLOT PX(2, USERTOP)
+
+// A user page table with no user memory yet, only the kernel's half; 0
+// when memory is short.
 pagetable_t
 uvmcreate(void)
 {
   pagetable_t pt = kalloc();
-  if(pt)
-    memset(pt, 0, PGSIZE);
+  if(pt == 0)
+    return 0;
+  memset(pt, 0, PGSIZE);
+  for(int i = KERNEL_ROOT_SLOT; i < 512; i++)
+    pt[i] = kernel_pagetable[i];
   return pt;
 }
 
@@ -148,7 +173,7 @@ uvmalloc(pagetable_t pt, uint64 oldsz, uint64 newsz, int xperm)
 {
   if(newsz <= oldsz)
     return oldsz;
-  if(newsz > TRAPFRAME)
+  if(newsz > USERTOP)
     return 0;
 
   for(uint64 a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE){
@@ -195,12 +220,15 @@ free_tables(pagetable_t pt)
   kfree(pt);
 }
 
-// Free a user address space: sz bytes of memory, then its tables.
+// Free a user address space: sz bytes of memory, then its own tables
+// (the kernel's half is shared, and stays).
 void
 uvmfree(pagetable_t pt, uint64 sz)
 {
   if(sz > 0)
     uvmunmap(pt, 0, PGROUNDUP(sz) / PGSIZE, 1);
+  for(int i = KERNEL_ROOT_SLOT; i < 512; i++)
+    pt[i] = 0;
   free_tables(pt);
 }
 
@@ -244,7 +272,7 @@ uvmclear(pagetable_t pt, uint64 va)
 static char *
 user_page(pagetable_t pt, uint64 va, int need)
 {
-  if(va >= MAXVA)
+  if(va >= USERTOP)
     return 0;
   pte_t *pte = walk(pt, va, 0);
   if(pte == 0)

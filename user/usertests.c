@@ -667,7 +667,8 @@ static struct badseg badsegs[] = {
   { 0, 0x123, PGSIZE, PGSIZE, 1, "unaligned vaddr" },
   { 8 * PGSIZE, 0, PGSIZE, PGSIZE, 0, "segment past end of file" },
   { 0, 0, PGSIZE, 0x40000000, 0, "1 GiB segment" },
-  { 0, TRAMPOLINE, PGSIZE, PGSIZE, 0, "segment on the trampoline" },
+  { 0, USERTOP - PGSIZE, PGSIZE, 2 * PGSIZE, 0, "segment across USERTOP" },
+  { 0, KSTACK(0), PGSIZE, PGSIZE, 0, "segment on a kernel stack" },
   { 0, MAXVA, PGSIZE, PGSIZE, 0, "segment above MAXVA" },
 };
 
@@ -712,8 +713,8 @@ t_execbad(void)
   expect_exec_fails((char *)KERNBASE, argv, "path in kernel memory");
   expect_exec_fails(SELF, (char **)MAXVA, "argv at MAXVA");
   expect_exec_fails(SELF, (char **)KERNBASE, "argv in kernel memory");
-  char *badarg[] = { SELF, (char *)TRAPFRAME, 0 };
-  expect_exec_fails(SELF, badarg, "argv[1] on the trap frame");
+  char *badarg[] = { SELF, (char *)KSTACK(0), 0 };
+  expect_exec_fails(SELF, badarg, "argv[1] on a kernel stack");
   char *badarg2[] = { SELF, ARGCHECK, (char *)PGROUNDUP((uint64)sbrk(0)), 0 };
   expect_exec_fails(SELF, badarg2, "argv[2] beyond the heap");
 
@@ -1188,8 +1189,8 @@ t_badptr(void)
   close(fd);
 
   uint64 addrs[] = {
-    0xffffffffffffffffUL, MAXVA, MAXVA + 10 * PGSIZE, TRAMPOLINE, TRAPFRAME,
-    TRAPFRAME + 100, KERNBASE, KERNBASE + 0x200000, PHYSTOP - PGSIZE, UART0,
+    0xffffffffffffffffUL, MAXVA, MAXVA + 10 * PGSIZE, KSTACK(0), KSTACK(0) + 100,
+    USERTOP - PGSIZE, KERNBASE, KERNBASE + 0x200000, PHYSTOP - PGSIZE, UART0, KDEV(UART0),
     (uint64)end, guard_page(),
   };
   for(int i = 0; i < NELEM(addrs); i++)
@@ -1307,15 +1308,15 @@ t_illegal(void)
   expect_killed(breakpoint, "ebreak");
   probe = KERNBASE;
   expect_killed(jump_probe, "jump into the kernel");
-  probe = TRAMPOLINE;
-  expect_killed(jump_probe, "jump to the trampoline");
+  probe = KSTACK(0);
+  expect_killed(jump_probe, "jump to a kernel stack");
 }
 
 static void
 t_kernmem(void)
 {
   uint64 addrs[] = {
-    KERNBASE, KERNBASE + 0x200000, PHYSTOP - 8, UART0, TRAPFRAME, TRAMPOLINE,
+    KERNBASE, KERNBASE + 0x200000, PHYSTOP - 8, UART0, KDEV(UART0), KDEV(PLIC), KSTACK(0),
     MAXVA, MAXVA + PGSIZE, 0xfffffffffffffff0UL,
   };
   for(int i = 0; i < NELEM(addrs); i++){

@@ -325,8 +325,8 @@ def measure_rx(port, rates, seconds, size, settle=0.3):
     loss; the low-loss rate the highest before a loss of more than LOSSY,
     which shows the capacity better: now and then QEMU hands the guest a
     burst of 30-50 frames at once, whatever the rate, and a socket holds
-    16.  The host's own sending rate is recorded too: a busy machine may
-    not reach the nominal one."""
+    SOCK_QUEUE_MAX (64) of them.  The host's own sending rate is recorded
+    too: a busy machine may not reach the nominal one."""
     s = udp_socket()
     s.connect((LOCALHOST, port))
     steps = []

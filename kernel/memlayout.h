@@ -42,3 +42,4 @@
 // guard page below it, so an overflow faults instead of corrupting a
 // neighbour.
 #define KSTACK(slot) (MAXVA - ((slot) + 1) * 2 * PGSIZE)
+#define KSTACK_SLOT(addr) ((MAXVA - 1 - (addr)) / (2 * PGSIZE))   // the inverse

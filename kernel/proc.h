@@ -13,7 +13,6 @@ struct context {
 };
 
 struct cpu {
-  struct proc *proc;      // running process, or 0 in the scheduler
   struct context context; // scheduler's registers, for swtch()
   int noff;               // depth of push_off() nesting
   int intena;             // were interrupts on before the first push_off()?

@@ -149,7 +149,9 @@ uvmunmap(pagetable_t pt, uint64 va, uint64 npages, int do_free)
 }
 
 // Root-table slots at and above this one belong to the kernel: every user
-// page table points them at the kernel's own lower-level tables.
+// page table points them at the kernel's own lower-level tables.  Copying
+// the slots once is enough because kvmmake() maps everything the kernel
+// will ever map before the first process exists.
 #define KERNEL_ROOT_SLOT PX(2, USERTOP)
 
 // A user page table with no user memory yet, only the kernel's half; 0

@@ -3,26 +3,23 @@
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 
+import hostserver
 import qemu
 from netpeer import checksum as inet_checksum
-from run_tests import REPO, test
+from run_tests import test
 
-SERVER = os.path.join(REPO, "server.py")
 HOST_IP = "10.0.2.2"
 GUEST_IP = "10.0.2.15"
 BROADCAST_IP = "255.255.255.255"
 NETTEST_NAMES = ["txone", "rxone", "arp", "ping", "ping100", "multiprocess",
                  "order", "burst", "icmp", "dns", "free"]
 NETTESTS_TIMEOUT = 300
-SERVER_START = 10          # seconds for server.py to print its ready line
 UDPECHO_SIZES = [1, 64, 1000, 1472]
 ARP_TRIES = 5              # the e1000 may ignore frames for a moment after RCTL is written
 ARP_WAIT = 1.0
@@ -44,48 +41,16 @@ TSHARK_FIELDS = ["frame.number", "_ws.expert.severity", "_ws.expert.message", "i
 
 # ---- server.py -----------------------------------------------------------------
 
-class HostServer:
-    """server.py on four free 127.0.0.1 ports; stopped by its PID."""
-
-    def __init__(self, t, logname):
-        self.port, self.dns_port, self.fwd_port, self.fwd_port2 = qemu.free_ports(4, "udp")
-        self.log = os.path.join(t.logdir or tempfile.gettempdir(), logname)
-        cmd = [sys.executable, SERVER, "-v", "--port", str(self.port),
-               "--dns-port", str(self.dns_port), "--fwd-port", str(self.fwd_port),
-               "--fwd-port2", str(self.fwd_port2)]
-        t.step("start " + " ".join(cmd[1:]))
-        with open(self.log, "w") as out:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-        self.wait_ready(t)
-
-    def wait_ready(self, t):
-        deadline = time.monotonic() + SERVER_START
-        while time.monotonic() < deadline:
-            if "server.py: ready" in self.output():
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        t.check(False, "server.py did not start:\n" + self.output())
-
-    def output(self):
-        with open(self.log) as f:
-            return f.read()
-
-    def stop(self):
-        """SIGTERM by PID; returns server.py's exit status."""
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        return self.proc.returncode
-
-    def make_vars(self, pcap):
-        return {"FWDPORT": self.fwd_port, "FWDPORT2": self.fwd_port2, "PCAP": pcap}
+def start_server(t, logname):
+    """server.py on free ports (hostserver.py), ready; the test fails if it is not."""
+    srv = hostserver.HostServer(os.path.join(t.logdir or tempfile.gettempdir(), logname),
+                                verbose=True)
+    t.step("start " + " ".join(srv.cmd[1:]))
+    try:
+        srv.wait_ready()
+    except hostserver.ServerError as e:
+        t.check(False, str(e))
+    return srv
 
 
 def udp_client(timeout=2.0):
@@ -102,15 +67,15 @@ def dns_query(name, qid):
 
 @test("netserver", "server.py on its own: every request, the senders, DNS, SIGTERM")
 def netserver(t):
-    srv = HostServer(t, "netserver.server.log")
+    srv = start_server(t, "netserver.server.log")
     fwd = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
     c = udp_client()
     try:
-        for s, p in zip(fwd, (srv.fwd_port, srv.fwd_port2)):
+        for s, p in zip(fwd, (srv.ports["FWDPORT"], srv.ports["FWDPORT2"])):
             s.bind(("127.0.0.1", p))
             s.settimeout(1.0)
 
-        def ask(data, port=srv.port):
+        def ask(data, port=srv.ports["SERVERPORT"]):
             c.sendto(data, ("127.0.0.1", port))
             return c.recv(65535)
 
@@ -123,10 +88,10 @@ def netserver(t):
         t.step("ping")
         t.check(ask(b"ping " + bytes(range(256))) == b"pong " + bytes(range(256)), "ping: wrong pong")
         t.step("rxone")
-        c.sendto(b"rxone t1", ("127.0.0.1", srv.port))
+        c.sendto(b"rxone t1", ("127.0.0.1", srv.ports["SERVERPORT"]))
         t.check(fwd[0].recv(100) == b"rxone t1", "rxone: wrong datagram on FWDPORT")
         t.step("burst")
-        c.sendto(b"burst 9", ("127.0.0.1", srv.port))
+        c.sendto(b"burst 9", ("127.0.0.1", srv.ports["SERVERPORT"]))
         t.check(c.recv(100) == b"burst 9 first", "burst: no 'first' reply")
         got = []
         try:
@@ -138,10 +103,10 @@ def netserver(t):
                 "burst: %d datagrams on FWDPORT2, not the 257 expected in order" % len(got))
         t.check(c.recv(100) == b"burst 9 last", "burst: no 'last' reply")
         t.step("dns")
-        r = ask(dns_query("lab.xv6-net.test", 0x4242), srv.dns_port)
+        r = ask(dns_query("lab.xv6-net.test", 0x4242), srv.ports["DNSPORT"])
         t.check(r[:2] == b"\x42\x42" and r[3] & 0xF == 0 and r.endswith(socket.inet_aton("10.0.2.99")),
                 "dns: wrong answer for lab.xv6-net.test: %s" % r.hex())
-        r = ask(dns_query("nosuch.xv6-net.test", 7), srv.dns_port)
+        r = ask(dns_query("nosuch.xv6-net.test", 7), srv.ports["DNSPORT"])
         t.check(r[3] & 0xF == 3, "dns: no NXDOMAIN for an unknown name")
     finally:
         c.close()
@@ -273,8 +238,8 @@ def check_udpecho(t, srv):
     try:
         for size in UDPECHO_SIZES:
             data = bytes((size + i) & 0xFF for i in range(size))
-            t.step("host -> 127.0.0.1:%d (guest port 2000): %d bytes" % (srv.fwd_port, size))
-            c.sendto(data, ("127.0.0.1", srv.fwd_port))
+            t.step("host -> 127.0.0.1:%d (guest port 2000): %d bytes" % (srv.ports["FWDPORT"], size))
+            c.sendto(data, ("127.0.0.1", srv.ports["FWDPORT"]))
             try:
                 back = c.recv(65535)
             except socket.timeout:
@@ -289,10 +254,10 @@ def check_udpecho(t, srv):
 def nettests(t):
     tmp = tempfile.mkdtemp(prefix="nettests-")
     pcap = os.path.join(tmp, "packets.pcap")
-    srv = HostServer(t, "nettests.server.log")
+    srv = start_server(t, "nettests.server.log")
     try:
-        t.boot(srv.make_vars(pcap))
-        out = t.run("nettests -p %d -d %d" % (srv.port, srv.dns_port), NETTESTS_TIMEOUT)
+        t.boot(srv.make_vars(PCAP=pcap))
+        out = t.run(srv.nettests(), NETTESTS_TIMEOUT)
         for name in NETTEST_NAMES:
             t.expect(out, r"^testing %s: OK$" % name, "nettests " + name)
         t.expect(out, r"^ALL NETTESTS PASSED$", "nettests summary")

@@ -980,14 +980,14 @@ def nettests_rounds(rounds):
     server.py: no failure, no hang.  Too slow for every `make test`."""
     import test_net   # server.py's harness, from the network-lab tests
     con = _Console(None)
-    srv = test_net.HostServer(con, "nettests-rounds.server.log")
+    srv = test_net.start_server(con, "nettests-rounds.server.log")
     try:
-        con.guest = g = qemu.Guest.boot(srv.make_vars("/dev/null"))
+        con.guest = g = qemu.Guest.boot(srv.make_vars(PCAP="/dev/null"))
         g.wait_prompt(60)
         start = time.monotonic()
         for i in range(1, rounds + 1):
             t0 = time.monotonic()
-            out = g.run("nettests -p %d -d %d" % (srv.port, srv.dns_port), NETTESTS_TIMEOUT)
+            out = g.run(srv.nettests(), NETTESTS_TIMEOUT)
             ok = re.search(r"^ALL NETTESTS PASSED$", out, re.M) is not None
             print("nettests round %d: %s in %.0f s" % (i, "OK" if ok else "FAILED",
                                                        time.monotonic() - t0), flush=True)

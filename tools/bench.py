@@ -51,6 +51,7 @@ import time
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TOOLS)
 sys.path.insert(0, os.path.join(REPO, "test"))
+import hostserver  # noqa: E402
 import qemu  # noqa: E402
 
 LOCALHOST = "127.0.0.1"
@@ -457,36 +458,14 @@ class Kernel:
         return g
 
 
-class HostServer:
-    """server.py for nettests, on the ports chosen for this boot; stopped by PID."""
-
-    def __init__(self, ports, logpath):
-        self.logf = open(logpath, "w")
-        cmd = [sys.executable, os.path.join(REPO, "server.py"),
-               "--port", str(ports["SERVERPORT"]), "--dns-port", str(ports["DNSPORT"]),
-               "--fwd-port", str(ports["FWDPORT"]), "--fwd-port2", str(ports["FWDPORT2"])]
-        self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=self.logf,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with open(logpath) as f:
-                if "ready" in f.read():
-                    return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise BenchError("server.py did not start (see %s)" % logpath)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(3)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.logf.close()
+def start_server(ports, logpath):
+    """server.py for nettests, on the ports chosen for this boot (hostserver.py)."""
+    srv = hostserver.HostServer(logpath, ports=ports)
+    try:
+        srv.wait_ready()
+    except hostserver.ServerError as e:
+        raise BenchError(str(e))
+    return srv
 
 
 def start_in_background(guest, cmd, ready):
@@ -498,8 +477,7 @@ def start_in_background(guest, cmd, ready):
 
 def one_boot(kernel, plan, n, logdir, with_nettests, full):
     """Boot once and take every figure; a dict of them."""
-    ports = dict(zip(("FWDPORT", "FWDPORT2", "SERVERPORT", "DNSPORT"),
-                     qemu.free_ports(4, "udp")))
+    ports = dict(zip(hostserver.PORT_VARS, qemu.free_ports(4, "udp")))
     res = {"load_before": load()}
     prefix = os.path.join(logdir, "%s-%d" % (kernel.label, n))
     others = Others()
@@ -508,11 +486,10 @@ def one_boot(kernel, plan, n, logdir, with_nettests, full):
         g.wait_prompt(BOOT_TIMEOUT)
         res["boot_s"] = g.uptime()
         if with_nettests:
-            srv = HostServer(ports, prefix + ".server.log")
+            srv = start_server(ports, prefix + ".server.log")
             try:
                 t0 = time.monotonic()
-                out = g.run("nettests -p %d -d %d" % (ports["SERVERPORT"], ports["DNSPORT"]),
-                            NETTESTS_TIMEOUT)
+                out = g.run(srv.nettests(), NETTESTS_TIMEOUT)
                 res["nettests_s"] = time.monotonic() - t0
                 res["nettests_passed"] = "ALL NETTESTS PASSED" in out
             finally:

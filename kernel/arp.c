@@ -1,7 +1,7 @@
 // arp.c: IPv4-to-Ethernet address resolution (RFC 826) with a small cache.
 #include "net.h"
 
-#define ARP_NENTRY   8                  // hosts we talk to: the gateway, a few peers
+#define ARP_NENTRY   8                  // the gateway (slot 0) and a few peers
 #define ARP_LIFETIME (300 * TICK_HZ)    // trust a learned address this long
 #define ARP_RETRY    (1 * TICK_HZ)      // ask again if unanswered after this
 #define ARP_GIVEUP   (5 * TICK_HZ)      // then forget the address
@@ -11,15 +11,33 @@
 // once (nettests' multiprocess starts 10); with 4, six of them failed.
 #define ARP_HOLD_MAX 16
 
+// Room in the cache.  Anyone on the link can make us want an entry: a
+// spoofed ping (or datagram to an echo server) from a made-up on-link
+// address needs one for its reply.  So no entry is ever taken away to make
+// room: one ends only by expiring (arp_sweep), which gives what waits on it
+// its full ARP_GIVEUP and counts it when it goes.  The gateway, through
+// which everything but those replies passes, has slot 0 to itself, so it
+// always finds room; a datagram to any other address that finds no free
+// slot is dropped and counted (arp_cache_full), without asking.  Pings from
+// other on-link sources are still answered (RFC 1122): this rule also covers
+// replies from UDP servers, which no ICMP-only rule would.
+#define GATEWAY_SLOT 0
+
 enum arpstate { ARP_FREE, ARP_PENDING, ARP_RESOLVED };
 
+// Held datagrams leave in order, before any sent to the same address after
+// them.  Once the address is learned, one "flusher" sends them outside
+// arplock (eth_output calls into the driver); the entry stays `flushing`
+// until its queue is empty, and meanwhile new datagrams for it join the
+// queue instead of overtaking it on the fast path.
 struct arpentry {
   enum arpstate state;
   uint ip;
   uchar mac[ETH_ALEN];  // RESOLVED
   uint since;           // when learned (RESOLVED) or first asked (PENDING)
-  uint asked;           // PENDING: when the last request went out
-  struct mbufq held;    // PENDING: datagrams waiting for mac
+  uint asked;           // when the last request went out
+  int flushing;         // RESOLVED: a flusher is sending held
+  struct mbufq held;    // datagrams waiting: PENDING, or RESOLVED and flushing
 };
 
 static struct spinlock arplock;
@@ -48,14 +66,16 @@ arp_forget(struct arpentry *e)
   e->state = ARP_FREE;
 }
 
-// Forget addresses that went unconfirmed for too long.  Caller holds arplock.
+// Forget addresses that went unconfirmed for too long; a flushing entry is
+// in use, and its flusher holds on to it.  Caller holds arplock.
 static void
 arp_sweep(void)
 {
   struct arpentry *e;
 
   for(e = cache; e < cache + ARP_NENTRY; e++){
-    if((e->state == ARP_RESOLVED && older_than(e->since, ARP_LIFETIME + ARP_GIVEUP)) ||
+    if((e->state == ARP_RESOLVED && !e->flushing &&
+        older_than(e->since, ARP_LIFETIME + ARP_GIVEUP)) ||
        (e->state == ARP_PENDING && older_than(e->since, ARP_GIVEUP)))
       arp_forget(e);
   }
@@ -80,27 +100,25 @@ arp_lookup(uint ip)
   return 0;
 }
 
-// An entry for ip, evicting the oldest if all are taken.  Caller holds arplock.
+// A new, pending entry for ip, which has none; 0 if no slot is free (see
+// "Room in the cache").  Caller holds arplock.
 static struct arpentry *
 arp_claim(uint ip)
 {
-  struct arpentry *e, *victim = cache;
+  struct arpentry *e = &cache[GATEWAY_SLOT];
 
-  for(e = cache; e < cache + ARP_NENTRY; e++){
-    if(e->state == ARP_FREE){
-      victim = e;
-      break;
-    }
-    if((int)(e->since - victim->since) < 0)
-      victim = e;
+  if(ip != NET_GATEWAY){
+    for(e = cache + GATEWAY_SLOT + 1; e < cache + ARP_NENTRY; e++)
+      if(e->state == ARP_FREE)
+        break;
+    if(e == cache + ARP_NENTRY)
+      return 0;
   }
-  if(victim->state != ARP_FREE)
-    arp_forget(victim);
-  victim->state = ARP_PENDING;
-  victim->ip = ip;
-  victim->since = ticks;
-  victim->asked = ticks;
-  return victim;
+  e->state = ARP_PENDING;
+  e->ip = ip;
+  e->since = ticks;
+  e->asked = ticks;
+  return e;
 }
 
 // Fill in an ARP packet from us; tha may be 0 (unknown, in a request).
@@ -139,20 +157,22 @@ arp_request(uint ip)
 }
 
 // Send m, an IPv4 datagram, to the host at ip on our link.  Until ip is
-// resolved, m waits in the cache entry; it never goes to the broadcast MAC.
-// An address past its lifetime is still used while we ask for it again,
-// so that traffic never stalls on a refresh.
+// resolved, and until what waited for it has gone, m waits in the cache
+// entry; it never goes to the broadcast MAC.  An address past its lifetime
+// is still used while we ask for it again, so that traffic never stalls on
+// a refresh.
 int
 arp_output(struct mbuf *m, uint ip)
 {
   struct arpentry *e;
   uchar mac[ETH_ALEN];
-  int ask = 0, held = 0;
+  uint64 *dropped = 0;
+  int ask = 0;
 
   acquire(&arplock);
   arp_sweep();
   e = arp_lookup(ip);
-  if(e && e->state == ARP_RESOLVED){
+  if(e && e->state == ARP_RESOLVED && !e->flushing){
     if(older_than(e->since, ARP_LIFETIME) && older_than(e->asked, ARP_RETRY)){
       e->asked = ticks;
       ask = 1;
@@ -166,33 +186,37 @@ arp_output(struct mbuf *m, uint ip)
   }
   if(e == 0){
     e = arp_claim(ip);
-    ask = 1;
-  } else if(older_than(e->asked, ARP_RETRY)){
+    ask = e != 0;
+  } else if(e->state == ARP_PENDING && older_than(e->asked, ARP_RETRY)){
     e->asked = ticks;
     ask = 1;
   }
-  if(e->held.len < ARP_HOLD_MAX){
+  if(e == 0)
+    dropped = &netstats.arp_cache_full;
+  else if(e->held.len >= ARP_HOLD_MAX)
+    dropped = &netstats.arp_hold_drops;
+  else
     mbufq_pushtail(&e->held, m);
-    held = 1;
-  }
   release(&arplock);
 
-  if(held)
-    netstat_inc(arp_held);
-  else
-    net_drop(m, &netstats.arp_hold_drops);
   if(ask)
     arp_request(ip);
-  return held ? 0 : -1;
+  if(dropped){
+    net_drop(m, dropped);
+    return -1;
+  }
+  netstat_inc(arp_held);
+  return 0;
 }
 
 // Record that ip is at mac if we were asking or already knew it (RFC 826's
-// merge).  Strangers are not added: a flood of ARP traffic cannot push the
-// gateway out of the cache.  Datagrams that were waiting move to *ready.
-static void
-arp_learn(uint ip, const uchar *mac, struct mbufq *ready)
+// merge).  Strangers are not added, so ARP traffic takes no room in the
+// cache.  Returns the entry whose held datagrams the caller must now send
+// with arp_flush(), or 0.
+static struct arpentry *
+arp_learn(uint ip, const uchar *mac)
 {
-  struct arpentry *e;
+  struct arpentry *e, *flush = 0;
 
   acquire(&arplock);
   arp_sweep();
@@ -201,9 +225,32 @@ arp_learn(uint ip, const uchar *mac, struct mbufq *ready)
     memmove(e->mac, mac, ETH_ALEN);
     e->state = ARP_RESOLVED;
     e->since = ticks;
-    while(e->held.len > 0)
-      mbufq_pushtail(ready, mbufq_pophead(&e->held));
+    if(e->held.len > 0 && !e->flushing){
+      e->flushing = 1;
+      flush = e;
+    }
   }
+  release(&arplock);
+  return flush;
+}
+
+// Send what waits on e, oldest first, one datagram at a time: taken under
+// arplock, sent outside it.  Datagrams that join the queue meanwhile go
+// too; only once it is empty may new ones take the fast path.
+static void
+arp_flush(struct arpentry *e)
+{
+  struct mbuf *m;
+  uchar mac[ETH_ALEN];
+
+  acquire(&arplock);
+  while((m = mbufq_pophead(&e->held)) != 0){
+    memmove(mac, e->mac, ETH_ALEN);
+    release(&arplock);
+    eth_output(m, mac, ETH_TYPE_IP);
+    acquire(&arplock);
+  }
+  e->flushing = 0;
   release(&arplock);
 }
 
@@ -239,17 +286,13 @@ void
 arp_input(struct mbuf *m)
 {
   struct arp_pkt *ap = (struct arp_pkt *)m->head;
-  struct mbufq ready;
-  struct mbuf *w;
-  uchar mac[ETH_ALEN];
+  struct arpentry *flush;
 
   if(!arp_valid(m)){
     net_drop(m, &netstats.arp_rx_bad);
     return;
   }
-  mbufq_init(&ready);
-  memmove(mac, ap->sha, ETH_ALEN);
-  arp_learn(ntohl(ap->sip), mac, &ready);
+  flush = arp_learn(ntohl(ap->sip), ap->sha);
 
   if(ntohs(ap->op) == ARP_OP_REPLY){
     netstat_inc(arp_replies_rcvd);
@@ -261,6 +304,6 @@ arp_input(struct mbuf *m)
     net_drop(m, &netstats.arp_rx_ignored);   // a request for another host
   }
 
-  while((w = mbufq_pophead(&ready)) != 0)
-    eth_output(w, mac, ETH_TYPE_IP);
+  if(flush)
+    arp_flush(flush);
 }

@@ -120,7 +120,7 @@ struct icmp_echo {
   /* ARP */ \
   X(arp_rx_bad) X(arp_rx_ignored) X(arp_requests_rcvd) X(arp_replies_rcvd) \
   X(arp_requests_sent) X(arp_replies_sent) X(arp_cache_hits) \
-  X(arp_held) X(arp_hold_drops) \
+  X(arp_held) X(arp_hold_drops) X(arp_cache_full) \
   /* IPv4 */ \
   X(ip_rx_packets) X(ip_rx_bad_header) X(ip_rx_bad_length) \
   X(ip_rx_bad_checksum) X(ip_rx_not_ours) X(ip_rx_fragments) \

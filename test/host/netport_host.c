@@ -6,6 +6,7 @@ int host_ring_full;
 int host_killed;
 int host_wakeups;
 long host_pages;
+void (*host_tx_hook)(void);
 uint ticks;
 
 static struct mbufq sent;   // frames handed to the "driver"
@@ -110,6 +111,12 @@ either_copyin(void *dst, int user_src, uint64 src, uint64 len)
 int
 e1000_transmit(struct mbuf *m)
 {
+  void (*hook)(void) = host_tx_hook;
+
+  if(hook){
+    host_tx_hook = 0;
+    hook();
+  }
   if(host_ring_full)
     return -1;
   mbufq_pushtail(&sent, m);

@@ -36,6 +36,15 @@ static void put32(uchar *p, uint v) { put16(p, v >> 16); put16(p + 2, v); }
 static uint get16(const uchar *p) { return p[0] << 8 | p[1]; }
 static uint get32(const uchar *p) { return get16(p) << 16 | get16(p + 2); }
 
+// An on-link host's MAC is made of its address, as slirp's (peer_mac) is.
+static void
+mac_of(uchar *mac, uint ip)
+{
+  mac[0] = 0x52;
+  mac[1] = 0x55;
+  put32(mac + 2, ip);
+}
+
 static uint
 sum16(const uchar *p, int n, uint sum)
 {
@@ -89,9 +98,10 @@ arp(struct frame *f, const uchar *dst, uint op, const uchar *sha, uint sip, uint
 static uchar *
 ipv4(struct frame *f, uint src, uint dst, int proto, int paylen)
 {
-  uchar *ip = f->b + 14;
+  uchar *ip = f->b + 14, src_mac[6];
 
-  eth(f, our_mac, peer_mac, 0x0800);
+  mac_of(src_mac, src);
+  eth(f, our_mac, src_mac, 0x0800);
   memset(ip, 0, 20);
   ip[0] = 0x45; put16(ip + 2, 20 + paylen); put16(ip + 4, 7); ip[8] = 64; ip[9] = proto;
   put32(ip + 12, src); put32(ip + 16, dst);
@@ -111,13 +121,19 @@ udp(struct frame *f, int sport, int dport, const char *data, int n)
 }
 
 static void
-ping(struct frame *f, int id, int seq, const char *data, int n)
+ping_from(struct frame *f, uint src, int id, int seq, const char *data, int n)
 {
-  uchar *ic = ipv4(f, PEER_IP, OUR_IP, 1, 8 + n);
+  uchar *ic = ipv4(f, src, OUR_IP, 1, 8 + n);
 
   ic[0] = 8; ic[1] = 0; put16(ic + 2, 0); put16(ic + 4, id); put16(ic + 6, seq);
   memcpy(ic + 8, data, n);
   put16(ic + 2, fold(sum16(ic, 8 + n, 0)));
+}
+
+static void
+ping(struct frame *f, int id, int seq, const char *data, int n)
+{
+  ping_from(f, PEER_IP, id, seq, data, n);
 }
 
 static void
@@ -458,6 +474,133 @@ test_arp_hold_and_expiry(void)
   arp_expire();
 }
 
+// ---- ARP under concurrency and spoofing.  Each test starts from an empty cache.
+
+#define SPOOF_IP 0x0a000264u   // 10.0.2.100: spoofed on-link sources count up from here
+#define SPOOFS   16            // twice the cache's entries
+
+static void
+forget_all(void)
+{
+  ticks += 400 * TICK_HZ;   // past every lifetime
+  arp_expire();
+}
+
+// ip answers the stack's ARP request.
+static void
+answer_arp(uint ip)
+{
+  struct frame f;
+  uchar mac[6];
+
+  mac_of(mac, ip);
+  arp(&f, our_mac, 2, mac, ip, OUR_IP);
+  feed(&f);
+}
+
+// The frames sent, all of them broadcast ARP requests for spoofed sources;
+// how many.
+static int
+take_spoof_requests(void)
+{
+  struct frame f;
+  int n = 0, other = 0;
+
+  for(; host_nsent() > 0; n++){
+    f = sent();
+    other += memcmp(f.b, bcast, 6) != 0 || get16(f.b + 12) != 0x0806 ||
+             get32(f.b + 14 + 24) - SPOOF_IP >= 2 * SPOOFS;
+  }
+  CHECK(other == 0);
+  return n;
+}
+
+// n echo requests from the spoofed on-link addresses first, first+1, ...:
+// each reply wants a cache entry of its own.
+static void
+spoofed_pings(uint first, int n)
+{
+  struct frame f;
+
+  for(int i = 0; i < n; i++){
+    ping_from(&f, first + i, 1, i, "spoof", 5);
+    feed(&f);
+    ticks++;   // one after the other, so that "oldest" means something
+  }
+}
+
+static struct sock *racer;
+
+static void
+send_c(void)
+{
+  CHECK(sock_sendto(racer, (uint64)"C", 1, PEER_IP, 9) == 1);
+}
+
+// Datagrams held for an address leave before any sent to it later: "C" is
+// sent, as if by another hart, while "A", the first held one, is on its way.
+static void
+test_arp_flush_order(void)
+{
+  struct frame f;
+  char order[4] = "";
+
+  forget_all();
+  racer = sock_alloc(SOCK_UDP);
+  CHECK(sock_sendto(racer, (uint64)"A", 1, PEER_IP, 9) == 1);
+  CHECK(sock_sendto(racer, (uint64)"B", 1, PEER_IP, 9) == 1);
+  f = sent();
+  CHECK(get16(f.b + 12) == 0x0806 && host_nsent() == 0);
+  host_tx_hook = send_c;
+  answer_arp(PEER_IP);
+  CHECK(host_tx_hook == 0);   // C was sent in the middle
+  for(int i = 0; i < 3 && host_nsent() > 0; i++){
+    f = sent();
+    order[i] = check_ipv4_out(&f, 17)[8];
+  }
+  if(!CHECK(strcmp(order, "ABC") == 0 && host_nsent() == 0))
+    printf("  (wire order %s)\n", order);
+  sockclose(racer);
+}
+
+// Echo requests from many on-link addresses neither lose the datagram that
+// waits for the gateway nor push the gateway out of the cache once known;
+// replies that find no free entry are dropped and counted, unasked.
+static void
+test_arp_spoofed_sources(void)
+{
+  struct sock *s = sock_alloc(SOCK_UDP);
+  uint64 asked, full, hits;
+  struct frame f;
+  int requests;
+
+  forget_all();
+  CHECK(sock_sendto(s, (uint64)"held", 4, PEER_IP, 9) == 4);
+  sent();   // the request for the gateway
+  asked = netstats.arp_requests_sent;
+  full = netstats.arp_cache_full;
+  spoofed_pings(SPOOF_IP, SPOOFS);
+  requests = take_spoof_requests();
+  CHECK(requests == netstats.arp_requests_sent - asked && requests < SPOOFS);
+  CHECK(requests + netstats.arp_cache_full - full == SPOOFS);
+  answer_arp(PEER_IP);
+  f = sent();
+  if(!CHECK(f.len > 0 && memcmp(check_ipv4_out(&f, 17) + 8, "held", 4) == 0))
+    printf("  (the datagram held for the gateway was lost)\n");
+
+  spoofed_pings(SPOOF_IP + SPOOFS, SPOOFS);
+  take_spoof_requests();
+  asked = netstats.arp_requests_sent;
+  hits = netstats.arp_cache_hits;
+  CHECK(sock_sendto(s, (uint64)"later", 5, PEER_IP, 9) == 5);
+  if(!CHECK(netstats.arp_requests_sent == asked && netstats.arp_cache_hits == hits + 1))
+    printf("  (the gateway was evicted)\n");
+  f = sent();
+  CHECK(f.len > 0 && memcmp(check_ipv4_out(&f, 17) + 8, "later", 5) == 0);
+  sockclose(s);
+  forget_all();
+}
+
 int
 main(void)
 {
@@ -470,6 +613,8 @@ main(void)
   test_truncations();
   test_queue_limit();
   test_arp_hold_and_expiry();
+  test_arp_flush_order();
+  test_arp_spoofed_sources();
   CHECK(host_nsent() == 0);
   CHECK(netstats.mbufs_in_use == 0);
   CHECK(host_pages == 0);

@@ -495,7 +495,10 @@ class Model:
 
 
 # The receive counters the model predicts; the others (transmit, sockets,
-# ARP cache) depend on state and timing.
+# ARP cache) depend on state and timing.  arp_cache_full, for one, moves when
+# a reply to an on-link source finds no free cache entry, which depends on
+# what the cache holds and for how long; robust-arp-evict checks it against
+# the ARP requests seen on the wire instead.
 MODEL_COUNTERS = (
     "rx_packets", "rx_oversize", "eth_rx_runt", "eth_rx_not_ours", "eth_rx_bad_type",
     "arp_rx_bad", "arp_rx_ignored", "arp_requests_rcvd", "arp_replies_rcvd",

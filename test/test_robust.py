@@ -349,6 +349,77 @@ def conform(t):
                 % end["arp_requests_sent"])
 
 
+# ---- the ARP cache under spoofed on-link sources ------------------------------------
+# Every echo reply to an on-link address wants a cache entry.  Spoofed
+# sources (10.0.2.100 and up, never a real slirp address) must neither lose
+# what waits for the gateway nor push the gateway out.
+
+SPOOF_FIRST = 100          # 10.0.2.100
+SPOOFS = 16                # per round: twice the guest's cache
+
+
+def spoof_ip(i):
+    return "10.0.2.%d" % (SPOOF_FIRST + i)
+
+
+def spoofed_pings(first, n):
+    """Echo requests from n made-up on-link hosts, each with its own MAC."""
+    return [eth(ipv4(PROTO_ICMP, icmp_echo(0x5300, i, b"spoof"), src=spoof_ip(i)),
+                src=b"\x52\x55" + wire.aton(spoof_ip(i)))
+            for i in range(first, first + n)]
+
+
+def arp_requests_for(frames, addrs):
+    return [f for f in map(wire.Frame, frames)
+            if f.arp and f.arp["op"] == 1 and f.arp["tip"] in addrs]
+
+
+@test("robust-arp-evict", "spoofed on-link pings: the gateway stays cached, its held datagram is sent")
+def arp_evict(t):
+    spoofed = {spoof_ip(i) for i in range(2 * SPOOFS)}
+    with wire.Peer(log=t.step, answer_arp=False) as peer:
+        w = booted(t, peer)
+        w.start_stats()
+
+        t.step("a datagram waits for 10.0.2.2 while %d spoofed pings arrive" % SPOOFS)
+        peer.send(udp_frame(QUERY_SPORT, STATS_PORT, b"held"))
+        peer.expect(lambda f: f.arp and f.arp["op"] == 1 and f.arp["tip"] == PEER_IP, 10,
+                    "the guest's ARP request for 10.0.2.2")
+        peer.send_many(spoofed_pings(0, SPOOFS), "pings from %s and up" % spoof_ip(0))
+        peer.send(arp_frame(2, dst_mac=GUEST_MAC, tha=GUEST_MAC), note="the late ARP answer")
+        try:
+            peer.expect(lambda f: f.udp is not None and f.udp["sport"] == STATS_PORT
+                        and f.payload.startswith(b"held "), 5, "the held stats answer")
+        except wire.PeerError:
+            raise Failure("the datagram held for 10.0.2.2 was lost to spoofed pings")
+        peer.answer_arp = True
+
+        t.step("%d more spoofed pings once 10.0.2.2 is known" % SPOOFS)
+        before = w.counters()
+        peer.send_many(spoofed_pings(SPOOFS, SPOOFS), "pings from %s and up" % spoof_ip(SPOOFS))
+        after = w.counters()
+        check_model(t, w, before, after, "spoofed pings")
+        gateway = arp_requests_for(peer.frames_since(0), {PEER_IP})
+        t.check(len(gateway) == 1, "the guest asked for 10.0.2.2 %d times, want once: spoofed"
+                " pings pushed it out of the cache" % len(gateway))
+        asked = arp_requests_for(peer.frames_since(0), spoofed)
+        t.check(all(f.dst == BCAST_MAC for f in asked), "an ARP request not broadcast")
+        t.check(len(asked) + after["arp_cache_full"] == 2 * SPOOFS and after["arp_cache_full"] > 0,
+                "%d spoofed pings: the guest asked for %d sources and counted %d replies in"
+                " arp_cache_full; want every reply either asked for or counted, some counted"
+                % (2 * SPOOFS, len(asked), after["arp_cache_full"]))
+
+        t.step("the replies that waited for the spoofed sources are given up and counted")
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while w.counters()["arp_hold_drops"] != len(asked):
+            if time.monotonic() > deadline:
+                raise Failure("arp_hold_drops is %d, want %d (one reply per source asked for)"
+                              % (w.counters()["arp_hold_drops"], len(asked)))
+            time.sleep(0.5)
+        t.note("%d spoofed pings: %d sources asked for, %d replies dropped for want of an entry"
+               % (2 * SPOOFS, len(asked), after["arp_cache_full"]))
+
+
 # ---- malformed frames, kind by kind ------------------------------------------------
 # Each kind: a name, a generator of one variant (from a seeded random.Random),
 # and the drop counters its frames may land in.  The device pads frames under

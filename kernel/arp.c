@@ -37,6 +37,7 @@ struct arpentry {
   uint since;           // when learned (RESOLVED) or first asked (PENDING)
   uint asked;           // when the last request went out
   int flushing;         // RESOLVED: a flusher is sending held
+  int pinned;           // RESOLVED by arp_pin(): the wire and time leave it alone
   struct mbufq held;    // datagrams waiting: PENDING, or RESOLVED and flushing
 };
 
@@ -74,7 +75,7 @@ arp_sweep(void)
   struct arpentry *e;
 
   for(e = cache; e < cache + ARP_NENTRY; e++){
-    if((e->state == ARP_RESOLVED && !e->flushing &&
+    if((e->state == ARP_RESOLVED && !e->flushing && !e->pinned &&
         older_than(e->since, ARP_LIFETIME + ARP_GIVEUP)) ||
        (e->state == ARP_PENDING && older_than(e->since, ARP_GIVEUP)))
       arp_forget(e);
@@ -173,7 +174,7 @@ arp_output(struct mbuf *m, uint ip)
   arp_sweep();
   e = arp_lookup(ip);
   if(e && e->state == ARP_RESOLVED && !e->flushing){
-    if(older_than(e->since, ARP_LIFETIME) && older_than(e->asked, ARP_RETRY)){
+    if(!e->pinned && older_than(e->since, ARP_LIFETIME) && older_than(e->asked, ARP_RETRY)){
       e->asked = ticks;
       ask = 1;
     }
@@ -209,6 +210,21 @@ arp_output(struct mbuf *m, uint ip)
   return 0;
 }
 
+// e's address is mac, from now on.  Returns e if what was held for it must
+// now be sent with arp_flush() (after releasing arplock), else 0.  Caller
+// holds arplock.
+static struct arpentry *
+arp_resolved(struct arpentry *e, const uchar *mac)
+{
+  memmove(e->mac, mac, ETH_ALEN);
+  e->state = ARP_RESOLVED;
+  e->since = ticks;
+  if(e->held.len == 0 || e->flushing)
+    return 0;
+  e->flushing = 1;
+  return e;
+}
+
 // Record that ip is at mac if we were asking or already knew it (RFC 826's
 // merge).  Strangers are not added, so ARP traffic takes no room in the
 // cache.  Returns the entry whose held datagrams the caller must now send
@@ -221,15 +237,8 @@ arp_learn(uint ip, const uchar *mac)
   acquire(&arplock);
   arp_sweep();
   e = arp_lookup(ip);
-  if(e){
-    memmove(e->mac, mac, ETH_ALEN);
-    e->state = ARP_RESOLVED;
-    e->since = ticks;
-    if(e->held.len > 0 && !e->flushing){
-      e->flushing = 1;
-      flush = e;
-    }
-  }
+  if(e && !e->pinned)
+    flush = arp_resolved(e, mac);
   release(&arplock);
   return flush;
 }
@@ -252,6 +261,36 @@ arp_flush(struct arpentry *e)
   }
   e->flushing = 0;
   release(&arplock);
+}
+
+// A static entry, like Unix's `arp -s`: ip is at mac whatever the wire
+// says, and the entry never expires; mac 0 unpins ip, whose entry then ages
+// out at once and is asked for again when next used.  nettests' txone pins
+// QEMU's gateway, so that a driver whose receive side is not written yet
+// can still show that its transmit side works (an ARP reply would need
+// e1000_recv()).  -1 if there is no room (see "Room in the cache").
+int
+arp_pin(uint ip, const uchar *mac)
+{
+  struct arpentry *e, *flush = 0;
+
+  acquire(&arplock);
+  arp_sweep();
+  e = arp_lookup(ip);
+  if(mac == 0){
+    if(e && e->pinned){
+      e->pinned = 0;
+      e->since = ticks - (ARP_LIFETIME + ARP_GIVEUP);
+      arp_sweep();
+    }
+  } else if(e || (e = arp_claim(ip)) != 0){
+    e->pinned = 1;
+    flush = arp_resolved(e, mac);
+  }
+  release(&arplock);
+  if(flush)
+    arp_flush(flush);
+  return (mac == 0 || e != 0) ? 0 : -1;
 }
 
 static int

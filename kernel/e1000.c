@@ -185,9 +185,13 @@ e1000_init(volatile uint32 *base)
 //   the commands EOP (the frame ends in this descriptor) and RS (report
 //   status: the device sets DD when done, which is how you will know next
 //   time that the slot is free).
-// - Make sure the descriptor is in memory (__sync_synchronize()) before
-//   you move tx_next on, modulo the ring size, and write it to TDT:
-//   writing TDT starts the device.
+// - Then __sync_synchronize(), and only then move tx_next on, modulo the
+//   ring size, and write it to TDT: writing TDT starts the device.  The
+//   call is two fences in one.  For the compiler: regs is volatile but the
+//   ring is not, so gcc -O2 may move the descriptor's stores after the TDT
+//   write, and QEMU, which reads the descriptor during that write, then
+//   finds a stale one and sends nothing.  For the CPU: the device must not
+//   see TDT move before the descriptor is in memory.
 int
 e1000_transmit(struct mbuf *m)
 {
@@ -237,6 +241,10 @@ e1000_transmit(struct mbuf *m)
 // - At the end, set RDT to the last slot you handled: that gives all of
 //   them back to the device at once.  In QEMU that write may deliver more
 //   frames on the spot, so look again until no DD is left.
+// - __sync_synchronize() after seeing DD (before reading the rest of the
+//   descriptor) and before writing RDT, for the same two reasons as in
+//   e1000_transmit(); without it gcc may also reuse the DD it read before
+//   the RDT write instead of looking again.
 // - Only e1000_intr() calls this, and the PLIC does not interrupt another
 //   hart for the e1000 until this one completes its claim: the receive
 //   ring needs no lock.
@@ -300,6 +308,12 @@ e1000_sync(void)
   // Frames longer than 1522 bytes never reach the ring: the device drops
   // them and counts them in ROC, which reading clears.
   netstat_add(rx_oversize, rd(E1000_ROC));
+  // The card's own count of the frames it stored and sent (also cleared on
+  // read): set beside rx_packets and tx_packets, they tell a frame the
+  // driver never passed up from one that never arrived, and a frame the
+  // card never sent from one e1000_transmit() refused.
+  netstat_add(rx_card_packets, rd(E1000_GPRC));
+  netstat_add(tx_card_packets, rd(E1000_GPTC));
   acquire(&e1000_lock);
   for(int i = 0; i < TX_RING_SIZE; i++){
     if(tx_mbufs[i] && (tx_ring[i].status & E1000_TXD_STAT_DD)){

@@ -26,6 +26,8 @@
 #define E1000_TDT     0x3818   // 13.4.40 transmit tail (owned by the driver)
 #define E1000_MPC     0x4010   // ch. 13 statistics: missed packets
 #define E1000_ROC     0x40AC   // ch. 13 statistics: oversize frames dropped, clear on read
+#define E1000_GPRC    0x4074   // ch. 13 statistics: good packets received, clear on read
+#define E1000_GPTC    0x4080   // ch. 13 statistics: good packets transmitted, clear on read
 #define E1000_MTA     0x5200   // ch. 13 filters: multicast table, 128 words
 #define E1000_RAL0    0x5400   // ch. 13 filters: receive address 0, low
 #define E1000_RAH0    0x5404   // ch. 13 filters: receive address 0, high

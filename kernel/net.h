@@ -114,7 +114,7 @@ struct icmp_echo {
   /* driver and interface */ \
   X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes) \
   X(rx_desc_errors) X(rx_not_eop) X(rx_no_mbuf) X(rx_missed) \
-  X(rx_oversize) \
+  X(rx_oversize) X(rx_card_packets) X(tx_card_packets) \
   X(tx_ring_full) X(tx_no_mbuf) X(mbufs_in_use) \
   X(eth_rx_runt) X(eth_rx_not_ours) X(eth_rx_bad_type) \
   /* ARP */ \
@@ -174,6 +174,7 @@ void arp_init(void);
 void arp_input(struct mbuf *m);
 int  arp_output(struct mbuf *m, uint nexthop);   // m holds an IPv4 datagram
 void arp_expire(void);                           // drop stale entries now
+int  arp_pin(uint ip, const uchar *mac);          // a static entry; mac 0: remove it
 
 // ip.c
 ushort in_cksum(const void *data, uint len, uint sum);

@@ -70,6 +70,7 @@ uint64 sys_mknod(void), sys_unlink(void), sys_link(void), sys_mkdir(void);
 uint64 sys_close(void), sys_freepages(void);
 uint64 sys_socket(void), sys_bind(void), sys_connect(void), sys_sendto(void);
 uint64 sys_recvfrom(void), sys_sockinfo(void), sys_netinfo(void), sys_nettrace(void);
+uint64 sys_arppin(void);
 
 static uint64 (*const syscalls[])(void) = {
   [SYS_fork]   sys_fork,   [SYS_exit]   sys_exit,   [SYS_wait]      sys_wait,
@@ -82,7 +83,7 @@ static uint64 (*const syscalls[])(void) = {
   [SYS_freepages] sys_freepages,
   [SYS_socket] sys_socket, [SYS_bind]   sys_bind,   [SYS_connect]   sys_connect,
   [SYS_sendto] sys_sendto, [SYS_recvfrom] sys_recvfrom, [SYS_sockinfo] sys_sockinfo,
-  [SYS_netinfo] sys_netinfo, [SYS_nettrace] sys_nettrace,
+  [SYS_netinfo] sys_netinfo, [SYS_nettrace] sys_nettrace, [SYS_arppin] sys_arppin,
 };
 
 void

@@ -32,3 +32,4 @@
 #define SYS_sockinfo 35  // a socket's ports, queue length and drops
 #define SYS_netinfo  36  // interface addresses and every network counter
 #define SYS_nettrace 37  // console line per frame on (1) / off (0)
+#define SYS_arppin   38  // pin an address's Ethernet address in the ARP cache

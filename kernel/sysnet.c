@@ -1,4 +1,4 @@
-// sysnet.c: the network system calls: socket, bind, connect, sendto, recvfrom, sockinfo, netinfo, nettrace.
+// sysnet.c: the network system calls: socket, bind, connect, sendto, recvfrom, sockinfo, netinfo, nettrace, arppin.
 #include "types.h"
 #include "param.h"
 #include "riscv.h"
@@ -163,4 +163,31 @@ sys_nettrace(void)
     return -1;
   net_tracing = on != 0;
   return 0;
+}
+
+// int arppin(uint addr, uchar *mac): addr (host order) is at mac until
+// arppin(addr, 0).  addr must be another host on our link, mac a unicast
+// address.
+uint64
+sys_arppin(void)
+{
+  uint addr;
+  uint64 umac;
+  uchar mac[ETH_ALEN];
+  int i, zero = 1;
+
+  argint(0, (int *)&addr);
+  argaddr(1, &umac);
+  if(!net_present || (addr & NET_NETMASK) != (NET_IPADDR & NET_NETMASK) ||
+     addr == NET_IPADDR || (addr & ~NET_NETMASK) == 0 || (addr | NET_NETMASK) == ~0U)
+    return -1;
+  if(umac == 0)
+    return arp_pin(addr, 0);
+  if(copyin(myproc()->pagetable, (char *)mac, umac, ETH_ALEN) < 0)
+    return -1;
+  for(i = 0; i < ETH_ALEN; i++)
+    zero &= mac[i] == 0;
+  if(zero || (mac[0] & 1))   // no address, or a group address
+    return -1;
+  return arp_pin(addr, mac);
 }

@@ -14,6 +14,7 @@ tail attached, when the guest panics or QEMU exits.
 """
 
 import atexit
+import bisect
 import codecs
 import os
 import re
@@ -108,6 +109,7 @@ class Guest:
         self._buf = ""
         self._pos = 0              # consumed up to here
         self._scanned = 0          # complete lines before this were checked for panic
+        self._arrivals = []        # (length of the text so far, monotonic time) per chunk
         self._panic = None
         self._eof = False
         self._closed = False
@@ -199,6 +201,7 @@ class Guest:
             self._log.flush()
         with self._cond:
             self._buf += text
+            self._arrivals.append((len(self._buf), time.monotonic()))
             self._scan_for_panic()
             self._cond.notify_all()
 
@@ -304,6 +307,20 @@ class Guest:
 
     def _tail_locked(self, n):
         return "\n".join(self._buf.rstrip("\n").split("\n")[-n:])
+
+    @property
+    def cursor(self):
+        """Offset in `text` up to which the waits have consumed it."""
+        with self._cond:
+            return self._pos
+
+    def arrived(self, pos):
+        """When the console text at offset pos arrived (monotonic seconds),
+        None if it has not yet: how a harness times what one command line
+        printed in parts."""
+        with self._cond:
+            at = bisect.bisect_right(self._arrivals, (pos, float("inf")))
+            return self._arrivals[at][1] if at < len(self._arrivals) else None
 
     def panicked(self):
         """The kernel's panic line, or None."""

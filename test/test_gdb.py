@@ -14,6 +14,7 @@ GDB_TIMEOUT = 60          # the whole gdb session
 # No server.py is needed: the frame is sent (then unanswered) all the same.
 TX_CMD = "nettests -p %d txone"
 TDT, TDH = 0x3818, 0x3810  # register offsets (e1000_dev.h), read through `regs`
+TXONE_FRAME = 14 + 20 + 8 + len("txone ") + 300   # Ethernet, IPv4, UDP, payload
 
 
 def gdbinit_for(port, workdir):
@@ -96,14 +97,19 @@ def gdb(t):
     t.expect(out, r"Breakpoint 1, (0x[0-9a-f]+ in )?e1000_transmit \(", "gdb stopping in e1000_transmit")
     frames = re.findall(r"^#(\d+)\s+.*?\b(\w+) \(", out, re.M)
     names = [f[1] for f in frames]
-    t.check(len(frames) >= 3 and names[0] == "e1000_transmit",
+    t.check(len(frames) >= 5 and names[0] == "e1000_transmit",
             "the backtrace should start in e1000_transmit and go up several calls: %s" % names)
     t.reject(out, r"Backtrace stopped|corrupt stack", "backtrace")
     length, slots = value(out, "MBUF_LEN"), value(out, "TX_SLOTS")
     before, after, head = value(out, "TDT_BEFORE"), value(out, "TDT_AFTER"), value(out, "TDH_BEFORE")
     t.check(None not in (length, slots, before, after, head),
             "gdb did not print every value (m->len, ring size, TDT, TDH)")
-    t.check(14 <= length <= 1514, "m->len is %d: not the length of an Ethernet frame" % length)
+    # LAB.md's walkthrough: the first stop is txone's datagram (10.0.2.2's
+    # address is pinned, so no ARP request comes first), from write().
+    t.check(length == TXONE_FRAME, "m->len is %d: the first frame should be txone's "
+            "datagram, %d bytes (LAB.md says so)" % (length, TXONE_FRAME))
+    t.check("udp_output" in names and "arp_request" not in names,
+            "the first stop should come from udp_output, not an ARP request: %s" % names)
     t.check(0 <= before < slots and before == head,
             "TDT %d, TDH %d with %d slots: an idle ring has TDT == TDH" % (before, head, slots))
     t.expect(out, r"Value returned is \$\d+ = 0\b", "e1000_transmit returning 0")

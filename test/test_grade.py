@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 
 import qemu
 from netpeer import checksum as csum
@@ -319,6 +320,17 @@ BROKEN = {
         "dd-not-cleared"),
     "RDT not updated": (
         [("    wr(E1000_RDT, tail);\n", "")], "driver-rx", "rdt"),
+    "no barrier before TDT": (
+        [("  d->status = 0;\n  __sync_synchronize();\n  tx_next", "  d->status = 0;\n  tx_next")],
+        "driver-tx", "barrier-tx"),
+    "mbuf freed right after TDT": (
+        [("  wr(E1000_TDT, tx_next);\n  release(&e1000_lock);\n  return 0;",
+          "  wr(E1000_TDT, tx_next);\n  mbuf_free(m);\n  tx_mbufs[i] = 0;\n"
+          "  release(&e1000_lock);\n  return 0;")], "driver-tx", "use-after-free"),
+    "no barrier in e1000_recv": (
+        [("      __sync_synchronize();   // read the rest of d only after seeing DD\n", ""),
+         ("    __sync_synchronize();     // the slots are ready before the device sees them\n", "")],
+        "driver-rx", "barrier-rx"),
     "lock held across eth_input": (
         [("  struct mbuf *m, *fresh;\n", "  struct mbuf *m, *fresh;\n\n  acquire(&e1000_lock);\n"),
          ("    wr(E1000_RDT, tail);\n  }\n", "    wr(E1000_RDT, tail);\n  }\n  release(&e1000_lock);\n")],
@@ -349,9 +361,183 @@ def grade_broken(t):
                     % (what, loser, lost, output))
             t.check(g.HINTS[key] in output,
                     "%s: the hint for %s is missing:\n%s" % (what, key, output))
+            if key == "use-after-free":
+                t.expect(output, r"freed at kernel/e1000\.c:\d+, in e1000_transmit\(\)",
+                         "%s: the driver line that freed the mbuf" % what)
             t.step("%s: %d/%d, hint %s" % (what, got, top, key))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# ---- broken drivers in a booted guest ----------------------------------------------------
+
+def handout_region(text, start):
+    """text with the solution region that follows `start` replaced by its
+    stub, as the handout has it."""
+    at = text.index(start)
+    stubbed, _ = load_handout().strip_solutions(text[at:], "kernel/e1000.c")
+    return text[:at] + stubbed
+
+
+def load_handout():
+    loader = importlib.machinery.SourceFileLoader("handout", os.path.join(REPO, "tools", "handout.py"))
+    spec = importlib.util.spec_from_loader("handout", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+# name: (the broken e1000.c from the reference, the tests to grade (None: all),
+#        {test: (expected status, hint key or None)} for the tests that fail).
+GUEST_BROKEN = {
+    "transmit-only driver": (
+        lambda ref: handout_region(ref, "void\ne1000_recv(void)"), None,
+        {"driver-rx": ("FAIL", "rx-none"), "rxone": ("FAIL", "no-rx")}),
+    "no barrier before TDT": (
+        lambda ref: ref.replace("  d->status = 0;\n  __sync_synchronize();\n", "  d->status = 0;\n"),
+        ["driver-tx", "txone"],
+        {"driver-tx": ("FAIL", "barrier-tx"), "txone": ("FAIL", "no-tx-barrier")}),
+    "DD never cleared": (
+        lambda ref: ref.replace("      d->status = 0;\n      tail = i;", "      tail = i;"),
+        ["driver-rx", "burst"],
+        {"driver-rx": ("FAIL", "dd-not-cleared"), "burst": ("HANG", "stuck-recv")}),
+    # The first reply that goes out from inside eth_input() (the ARP exchange
+    # of nettests' warm-up for free, so in txone's time) panics; free then
+    # runs in a fresh guest and must not count.
+    "lock held across eth_input": (
+        lambda ref: ref.replace("  struct mbuf *m, *fresh;\n", "  struct mbuf *m, *fresh;\n\n"
+                                "  acquire(&e1000_lock);\n").replace(
+            "    wr(E1000_RDT, tail);\n  }\n", "    wr(E1000_RDT, tail);\n  }\n  release(&e1000_lock);\n"),
+        ["txone", "rxone", "free"],
+        {"txone": ("FAIL", "panic-lock"), "rxone": ("FAIL", "panic-lock"),
+         "free": ("FAIL", None)}),
+}
+RESULT_RE = re.compile(r"^(?P<label>[^\n]+): (?P<status>OK|FAIL|HANG) \((?P<secs>[\d.]+)s\)\n"
+                       r"(?P<details>(?:    [^\n]*\n)*)", re.M)
+
+
+def graded(g, output):
+    """{test name: (status, hint key or None, report)} from the grader's output."""
+    by_label = {x.label: x.name for x in g.TESTS}
+    keys = {text: key for key, text in g.HINTS.items()}
+    found = {}
+    for m in RESULT_RE.finditer(output):
+        hint = re.search(r"^    hint: (.*)$", m.group("details"), re.M)
+        found[by_label.get(m.group("label"), m.group("label"))] = (
+            m.group("status"), keys.get(hint.group(1)) if hint else None, m.group(0))
+    return found
+
+
+@test("grade-broken-guest", "broken drivers in a booted guest: transmit only, no barrier, DD never cleared; each fails exactly its tests with the hint that names the cause")
+def grade_broken_guest(t):
+    g = load_grader()
+    with open(os.path.join(REPO, "kernel", "e1000.c")) as f:
+        reference = f.read()
+    work = tempfile.mkdtemp(prefix="grade-guest-")
+    runs = {}
+    try:
+        # The grades run side by side: each waits on its guest most of the time.
+        for what, (breaks, names, _) in GUEST_BROKEN.items():
+            tree = copy_tree(os.path.join(work, what.replace(" ", "-")))
+            broken = breaks(reference)
+            t.check(broken != reference, "%s: the reference e1000.c changed; update "
+                    "GUEST_BROKEN" % what)
+            with open(os.path.join(tree, "kernel", "e1000.c"), "w") as f:
+                f.write(broken)
+            res = sh(t, ["make", "-s"], tree, BUILD_TIMEOUT, "make")
+            t.check(res.returncode == 0, "%s: the broken tree did not build:\n%s"
+                    % (what, res.stdout[-2000:]))
+            args = [sys.executable, os.path.join(tree, "grade-lab-net"), "--keep", tree] + (names or [])
+            t.step("%s: %s" % (what, " ".join(args[1:])))
+            runs[what] = (subprocess.Popen(args, cwd=tree, stdout=subprocess.PIPE,
+                                           stderr=subprocess.STDOUT, universal_newlines=True,
+                                           env=clean_env(), start_new_session=True),
+                          time.monotonic())
+        for what, (proc, started) in runs.items():
+            try:
+                output, _ = proc.communicate(timeout=GRADE_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                output, _ = proc.communicate()
+                t.check(False, "%s: the grader took over %ds:\n%s" % (what, GRADE_TIMEOUT, output[-3000:]))
+            elapsed = time.monotonic() - started
+            _, names, failing = GUEST_BROKEN[what]
+            results = graded(g, output)
+            want = names or [x.name for x in g.TESTS]
+            t.check(sorted(results) == sorted(want), "%s: the grader reported %s, expected %s:\n%s"
+                    % (what, sorted(results), sorted(want), output[-3000:]))
+            for name, (status, hint, report) in results.items():
+                if name in failing:
+                    t.check((status, hint) == failing[name], "%s: %s should be %s with hint %s, "
+                            "got %s with hint %s:\n%s" % (what, name, failing[name][0],
+                                                           failing[name][1], status, hint, report))
+                elif names is not None:
+                    t.check(status == "OK", "%s: %s failed, only %s should:\n%s"
+                            % (what, name, sorted(failing), report))
+            t.step("%s: %s in %.0fs" % (what, ", ".join("%s %s (%s)" % (n, s_, h)
+                                                      for n, (s_, h, _) in sorted(results.items())
+                                                      if n in failing), elapsed))
+            runs[what] = (output, elapsed)
+        send_only = runs["transmit-only driver"][0]
+        results = graded(g, send_only)
+        for name in ("boot", "driver-tx", "txone", "usertests"):
+            t.check(results[name][0] == "OK", "transmit-only driver: %s should pass:\n%s"
+                    % (name, results[name][2]))
+        # Once nothing is received, nettests stops: the cases after txone are
+        # reported as not run (no deadline waited out), pointing at the cause;
+        # the first of them in full, the rest in one line.
+        skipped = [n for n, x in results.items() if x[0] == "FAIL" and "reason: not run:" in x[2]]
+        net = [x.name for x in g.TESTS if x.kind == g.NET]
+        t.check(sorted(skipped) == sorted(net[net.index("txone") + 1:]),
+                "transmit-only driver: the nettests cases after txone should be 'not run', "
+                "got %s:\n%s" % (skipped, send_only[-4000:]))
+        briefs = [n for n in skipped if results[n][2].count("\n") == 2]
+        t.check(sorted(briefs) == sorted(net[net.index("rxone") + 1:]),
+                "transmit-only driver: only rxone should get a full report, brief: %s" % briefs)
+        t.expect(results["rxone"][2], r"e1000_recv\(\)", "rxone's report naming e1000_recv()")
+        t.expect(runs["DD never cleared"][0], r"hart \d: [\w<(). -]*e1000_recv",
+                 "the hung hart's stack through e1000_recv")
+        t.expect(graded(g, runs["lock held across eth_input"][0])["free"][2],
+                 r"not checked: the guest was restarted after txone",
+                 "free not awarded in a fresh guest")
+        t.note("transmit-only driver graded in %.0fs (receive broken)" % runs["transmit-only driver"][1])
+    finally:
+        for what, run in runs.items():
+            if isinstance(run[0], subprocess.Popen) and run[0].poll() is None:
+                os.killpg(run[0].pid, 15)
+                run[0].wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@test("grade-docs", "LAB.md's table of tests agrees with the grader (names, order, points, needs); every function a hint names exists")
+def grade_docs(t):
+    g = load_grader()
+    with open(os.path.join(REPO, "LAB.md")) as f:
+        lab = f.read()
+    rows = re.findall(r"^\| `([\w-]+)` \| (\d+) \|([^|]*)\|", lab, re.M)
+    t.step("LAB.md: %d rows in the table of tests" % len(rows))
+    table = [(name, int(points), tuple(re.findall(r"`([\w-]+)`", needs))) for name, points, needs in rows]
+    grader = [(x.name, x.points, tuple(x.needs)) for x in g.TESTS]
+    t.check(table == grader, "LAB.md's table and the grader's TESTS differ:\n  LAB.md: %s\n  grader: %s"
+            % (table, grader))
+
+    defined = set()
+    for name in os.listdir(os.path.join(REPO, "kernel")):
+        if name.endswith(".c"):
+            with open(os.path.join(REPO, "kernel", name)) as f:
+                defined.update(re.findall(r"^(\w+)\(", f.read(), re.M))
+    # (__sync_synchronize() is gcc's, not the kernel's.)
+    named = {fn for text in g.HINTS.values() for fn in re.findall(r"\b(\w+)\(\)", text)
+             if not fn.startswith("__")}
+    t.step("hints name %d functions: %s" % (len(named), ", ".join(sorted(named))))
+    t.check(named and not named - defined, "hints name functions the kernel does not define: %s"
+            % sorted(named - defined))
+
+    # Every symptom key the device model can report has a hint.
+    with open(os.path.join(REPO, "tools", "e1000sim.c")) as f:
+        keys = set(re.findall(r'fail\(\s*(?:[\w ?:]*\? )?"([\w-]+)"', f.read()))
+    keys -= {"sim"}   # the model's own trouble, not the driver's
+    t.check(not keys - set(g.HINTS), "model keys without a hint: %s" % sorted(keys - set(g.HINTS)))
 
 
 @test("grade-solution", "the reference solution scores M/M; results.json has Gradescope's keys and types")

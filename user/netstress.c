@@ -186,6 +186,12 @@ check(int ok, const char *what)
   }
 }
 
+// Ethernet addresses for arppin()'s checks: a valid one (the calls it is
+// passed to must fail for their other argument), a group one, none.
+static const uchar gwmac[6] = { 0x52, 0x55, 10, 0, 2, 2 };
+static const uchar groupmac[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
+static const uchar zeromac[6];
+
 static void
 bad_arguments(void)
 {
@@ -239,6 +245,14 @@ bad_arguments(void)
   check(netinfo((struct netinfo *)UNMAPPED) == -1 && netinfo((struct netinfo *)WILD) == -1,
         "netinfo(bad pointer)");
   check(netinfo((struct netinfo *)straddle) == -1, "netinfo(pointer past the heap end)");
+  check(arppin(IPADDR(10, 0, 3, 2), gwmac) == -1 && arppin(IPADDR(127, 0, 0, 1), gwmac) == -1,
+        "arppin(address off our link)");
+  check(arppin(IPADDR(10, 0, 2, 15), gwmac) == -1 && arppin(IPADDR(10, 0, 2, 255), gwmac) == -1 &&
+        arppin(IPADDR(10, 0, 2, 0), gwmac) == -1, "arppin(ourselves, broadcast, the network)");
+  check(arppin(PEER, (uchar *)UNMAPPED) == -1 && arppin(PEER, (uchar *)WILD) == -1,
+        "arppin(bad pointer)");
+  check(arppin(PEER, groupmac) == -1 && arppin(PEER, zeromac) == -1,
+        "arppin(group or zero Ethernet address)");
 
   check(connect(s, PEER, 9) == 0, "connect()");
   check(write(s, UNMAPPED, 10) == -1 && write(s, buf, MAXDATA + 1) == -1,

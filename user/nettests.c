@@ -10,6 +10,9 @@
 #include "user/user.h"
 
 #define HOST_ADDR      IPADDR(10, 0, 2, 2)
+// QEMU's user network answers for 10.0.2.2 from this fixed Ethernet address
+// (52:55, then the IPv4 address); txone pins it in the ARP cache.
+static const uchar gateway_mac[6] = { 0x52, 0x55, 10, 0, 2, 2 };
 #define RXONE_PORT     2000   // hostfwd FWDPORT lands here
 #define BURST_PORT     2001   // hostfwd FWDPORT2 lands here
 #define BURST_COUNT    257    // datagrams server.py sends for one burst request
@@ -36,7 +39,7 @@
 #define DNS_CUT        2      // bytes removed from a good reply to test the bounds checks
 #define WARMUP_BATCH   32     // datagrams per step while the TX ring fills
 #define WARMUP_STEPS   32
-#define WARMUP_SECS    10
+#define WARMUP_SECS    5      // a round trip takes milliseconds; more means no reply comes
 #define FREE_QUEUED    4      // replies left unread in a socket that is then closed
 #define SETTLE_SECS    3      // how long free waits for in-flight frames to drain
 #define BUFSZ          2048
@@ -239,31 +242,81 @@ reap(int *pids, int *st, int n, int secs)
 
 // ---- the tests ----
 
+// The transmit counters that tell where a frame stopped: accepted by
+// e1000_transmit(), refused by it, sent by the card.
+struct txcount {
+  uint64 accepted, refused, sent;
+};
+
+static int
+txcounters(struct txcount *c)
+{
+  return counter("tx_packets", &c->accepted) < 0 || counter("tx_ring_full", &c->refused) < 0 ||
+         counter("tx_card_packets", &c->sent) < 0 ? -1 : 0;
+}
+
+// Why nothing left the guest for a datagram written since *before; 0 if a
+// frame did go out.
+static char *
+notsent(struct txcount *before)
+{
+  struct txcount now;
+
+  if(txcounters(&now) < 0)
+    return "transmit counters missing";
+  if(now.sent != before->sent)
+    return 0;
+  if(now.accepted != before->accepted)
+    return "e1000_transmit() accepted the frame, but the card sent nothing (tx_card_packets "
+           "did not move): when TDT moved, the descriptor was not complete (address, "
+           "length, EOP|RS); is there a __sync_synchronize() before the TDT write?";
+  if(now.refused != before->refused)
+    return "nothing was sent: e1000_transmit() refused the frame (tx_ring_full grew)";
+  return "nothing was sent: no frame reached e1000_transmit()";
+}
+
 // "txone " + TXONE_LEN bytes of (i*31+7) mod 256.  server.py prints what it
-// got and answers "txone ok" only when every byte arrived; the answer needs a
-// working receive path, so it is awaited in a child, for a bounded time, to
-// say which half is missing.
+// got and answers "txone ok" only when every byte arrived.  This is the test
+// of the transmit side alone: 10.0.2.2's Ethernet address is pinned in the
+// ARP cache while the datagram is sent, since learning it takes an ARP
+// reply, which the receive side would have to deliver.  server.py's
+// answer needs the receive side too, so when it does not come, say what
+// the counters show and where to look.
 static int
 test_txone(void)
 {
   char *p = append_str(sbuf, "txone ");
-  int fd, i, n, pid, status = -1;
+  struct txcount before;
+  int fd, i, n, pid, sent, status = -1;
+  char *why;
 
   for(i = 0; i < TXONE_LEN; i++)
     *p++ = i * 31 + 7;
   n = p - sbuf;
+  if(txcounters(&before) < 0)
+    FAIL("transmit counters missing");
   if((fd = hostsocket(serverport)) < 0)
     FAIL("cannot open a UDP socket to 10.0.2.2:%d", serverport);
-  if(write(fd, sbuf, n) != n){
+  if(arppin(HOST_ADDR, gateway_mac) < 0){
     close(fd);
-    FAIL("write of %d bytes failed", n);
+    FAIL("cannot pin 10.0.2.2's Ethernet address in the ARP cache");
+  }
+  sent = write(fd, sbuf, n);
+  arppin(HOST_ADDR, 0);
+  if(sent != n){
+    close(fd);
+    why = notsent(&before);
+    FAIL("write of %d bytes failed%s%s", n, why ? ": " : "", why ? why : "");
   }
   if((pid = fork()) == 0)
     exit(expect(fd, "txone ok", 8) ? TESTFAIL : 0);
   if(pid < 0 || reap(&pid, &status, 1, TXONE_ACK_SECS) > 0){
     close(fd);
-    FAIL("sent, but server.py did not confirm within %d s; if its output shows "
-         "\"txone: ... ok\", transmit works and receive does not yet", TXONE_ACK_SECS);
+    if((why = notsent(&before)) != 0)
+      FAIL("%s", why);
+    FAIL("the card sent the datagram, but no answer from server.py came back within %d s. "
+         "If server.py printed \"txone: ... txone ok\", your transmit side works and the "
+         "answer was not received", TXONE_ACK_SECS);
   }
   close(fd);
   if(status != 0)
@@ -921,11 +974,42 @@ options(int argc, char *argv[])
   return i;
 }
 
+// After a failed test: whether the link is broken so badly that every
+// later test must fail too, and why; 0 if not.  Nothing at all has come up
+// through e1000_recv() since boot (the card's counters tell whether frames
+// arrived), or the card dropped frames for want of receive descriptors
+// (rx_missed grew since *missed, which is updated).
+static char *
+link_broken(uint64 *missed)
+{
+  uint64 rx, card_rx, card_tx, now;
+
+  if(counter("rx_packets", &rx) < 0 || counter("rx_card_packets", &card_rx) < 0 ||
+     counter("tx_card_packets", &card_tx) < 0 || counter("rx_missed", &now) < 0)
+    return 0;
+  if(rx == 0 && card_rx > 0)
+    return "the card has received frames (rx_card_packets > 0), but e1000_recv() has "
+           "passed none up (rx_packets 0)";
+  if(rx == 0 && card_tx == 0)
+    return "the card has sent no frame since boot (tx_card_packets 0), so no reply "
+           "could come back";
+  if(rx == 0)
+    return "nothing has been received since boot (rx_packets 0)";
+  if(now > *missed){
+    *missed = now;
+    return "the card drops frames for want of free receive descriptors (rx_missed grew): "
+           "does e1000_recv() give the slots back by writing RDT?";
+  }
+  return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
   struct test *chosen[NTESTS];
   int i, n = 0, failed = 0, needfree = 0;
+  uint64 missed = 0;
+  char *stop = 0;
 
   for(i = options(argc, argv); i < argc; i++){
     if(n == NTESTS || (chosen[n] = findtest(argv[i])) == 0)
@@ -940,9 +1024,19 @@ main(int argc, char *argv[])
     needfree |= chosen[i]->fn == test_free;
   if(needfree)
     warmup();
+  counter("rx_missed", &missed);
   for(i = 0; i < n; i++){
-    if(runtest(chosen[i]) < 0)
+    // Once the link is known to be broken, the rest would each wait out
+    // their deadlines for replies that cannot come.
+    if(stop){
+      printf("testing %s: FAILED: not run: %s\n", chosen[i]->name, stop);
       failed++;
+    } else if(runtest(chosen[i]) < 0){
+      failed++;
+      if((stop = link_broken(&missed)) != 0 && i + 1 < n)
+        printf("nettests: %s; the tests after %s cannot pass without that: not running them\n",
+               stop, chosen[i]->name);
+    }
   }
   if(failed){
     printf("nettests: %d of %d tests FAILED\n", failed, n);

@@ -38,6 +38,7 @@ int recvfrom(int fd, void *buf, int n, uint *addr, int *port);
 int sockinfo(int fd, struct sockinfo *si);
 int netinfo(struct netinfo *ni);
 int nettrace(int on);
+int arppin(uint addr, const uchar *mac);   // static ARP entry for addr; mac 0 removes it
 
 // ulib.c
 int stat(const char *path, struct stat *st);

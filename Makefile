@@ -166,11 +166,14 @@ fuzz: check-tools all
 # keeps its kernel and fs.img; the captures of failed tests (packets-NAME.pcap)
 # still land here.  GRADEFLAGS passes options (e.g. GRADEFLAGS='-v ping'); see
 # ./grade-lab-net --help.  The grader runs in this directory, so a relative
-# --json path is relative to it.
+# --json path is relative to it.  A tree never built (no fs.img, so no QEMU
+# can be running from it) is built too, so that `make qemu-cmd` and
+# ./grade-lab-net work in it afterwards, as they did when `make grade` built here.
 GRADEDIR = .grade
 grade: check-tools
 	python3 tools/gradetree.py $(GRADEDIR)
 	$(MAKE) -C $(GRADEDIR) all
+	[ -e fs.img ] || $(MAKE) all
 	$(GRADEDIR)/grade-lab-net --keep $(CURDIR) $(GRADEFLAGS)
 
 # The student tree without the solution: handout/xv6-net and its tarball.

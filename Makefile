@@ -149,6 +149,7 @@ test: check-tools all
 clean:
 	rm -f $K/*.o $K/*.d $K/kernel $K/kernel.asm $U/*.o $U/*.d $U/*.elf $U/_* $U/.ports-* $U/usys.S \
 		mkfs/mkfs fs.img .gdbinit packets*.pcap
+	rm -rf $(GRADEDIR)
 
 .PHONY: all qemu qemu-cmd qemu-gdb test clean check-tools server
 
@@ -160,12 +161,20 @@ fuzz: check-tools all
 .PHONY: fuzz
 
 # ---- grading and the student handout ------------------------------------------
-# `make grade` rebuilds from scratch, then grades; GRADEFLAGS passes options
-# (e.g. GRADEFLAGS='-v ping'); see ./grade-lab-net --help.
+# `make grade` copies the sources (no build output) to $(GRADEDIR), builds
+# them there from scratch and grades that copy, so a `make qemu` running here
+# keeps its kernel and fs.img; the captures of failed tests (packets-NAME.pcap)
+# still land here.  GRADEFLAGS passes options (e.g. GRADEFLAGS='-v ping'); see
+# ./grade-lab-net --help.  The grader runs in this directory, so a relative
+# --json path is relative to it.  A tree never built (no fs.img, so no QEMU
+# can be running from it) is built too, so that `make qemu-cmd` and
+# ./grade-lab-net work in it afterwards, as they did when `make grade` built here.
+GRADEDIR = .grade
 grade: check-tools
-	$(MAKE) clean
-	$(MAKE) all
-	./grade-lab-net $(GRADEFLAGS)
+	python3 tools/gradetree.py $(GRADEDIR)
+	$(MAKE) -C $(GRADEDIR) all
+	[ -e fs.img ] || $(MAKE) all
+	$(GRADEDIR)/grade-lab-net --keep $(CURDIR) $(GRADEFLAGS)
 
 # The student tree without the solution: handout/xv6-net and its tarball.
 handout:

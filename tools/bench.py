@@ -516,8 +516,9 @@ def one_boot(kernel, plan, n, logdir, with_nettests, full):
 # ---- the ceiling kernel and make grade, in scratch copies -------------------------
 
 def copy_tree(dst):
-    """The repository without git, handout and logs, build products included."""
-    ignore = shutil.ignore_patterns(".git", "handout", "logs", "bench", "*.pcap", "__pycache__")
+    """The repository without git, handout, logs and make grade's copy, build products included."""
+    ignore = shutil.ignore_patterns(".git", ".grade", "handout", "logs", "bench", "*.pcap",
+                                   "__pycache__")
     shutil.copytree(REPO, dst, ignore=ignore, symlinks=True)
 
 

@@ -24,7 +24,9 @@ line that is not a comment stops the script with the file and line.
 
 What is copied: every file of the tree except .git, what .gitignore names
 (build output), ELF binaries wherever they are, the handout itself, and the
-instructor-only files listed in INSTRUCTOR_ONLY.
+instructor-only files listed in INSTRUCTOR_ONLY.  Files in REPLACED get
+another file's text: the handout's README.md is tools/README.student.md, the
+students' README (the tree's own README.md is the instructor's).
 """
 
 import argparse
@@ -38,8 +40,12 @@ import tarfile
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TOOLS)
 
-# Tests that need the solution (they grade it M/M) make no sense to students.
-INSTRUCTOR_ONLY = ("test/test_grade.py",)
+# Tests that need the solution (they grade it M/M, generate the handout) make
+# no sense to students; the student README ships as README.md (REPLACED).
+STUDENT_README = "tools/README.student.md"
+INSTRUCTOR_ONLY = ("test/test_grade.py", "test/test_student.py", STUDENT_README)
+# handout path: the file in the tree whose text it gets
+REPLACED = {"README.md": STUDENT_README}
 
 MARKER_RE = re.compile(r"^\s*// (>>>|===|<<<) (\w+)\s*$")
 STUB_LINE_RE = re.compile(r"^(\s*)//(?: |$)(.*)$")
@@ -118,8 +124,9 @@ def is_elf(path):
         return f.read(4) == ELF_MAGIC
 
 
-def shipped_files(src, skip):
-    """Relative paths of the files that go into the handout, sorted."""
+def source_files(src, skip):
+    """Relative paths of the tree's sources, sorted: no .git, nothing that
+    .gitignore names, no ELF file, nothing at or under a path in `skip`."""
     ign = Ignore(src)
     files = []
     for dirpath, dirnames, filenames in os.walk(src):
@@ -137,7 +144,8 @@ def shipped_files(src, skip):
         for name in sorted(filenames):
             rel = os.path.join(reldir, name)
             full = os.path.join(dirpath, name)
-            if ign.ignored(rel, False) or rel in INSTRUCTOR_ONLY or os.path.islink(full):
+            # .git is a file in a git worktree
+            if name == ".git" or ign.ignored(rel, False) or os.path.islink(full):
                 continue
             if is_elf(full) or any(os.path.exists(s) and os.path.samefile(full, s) for s in skip):
                 continue
@@ -145,9 +153,15 @@ def shipped_files(src, skip):
     return sorted(files)
 
 
+def shipped_files(src, skip):
+    """Relative paths of the files that go into the handout, sorted."""
+    return [rel for rel in source_files(src, skip) if rel not in INSTRUCTOR_ONLY]
+
+
 def copy_file(src, dst, rel):
-    """Copy one file, stripping solutions from text; returns regions stripped."""
-    s, d = os.path.join(src, rel), os.path.join(dst, rel)
+    """Copy one file (or its REPLACED text), stripping solutions from text;
+    returns regions stripped."""
+    s, d = os.path.join(src, REPLACED.get(rel, rel)), os.path.join(dst, rel)
     os.makedirs(os.path.dirname(d), exist_ok=True)
     if not rel.endswith(MARKED_SUFFIXES):
         shutil.copy2(s, d)

@@ -1,9 +1,13 @@
 #!/bin/sh
-# setup.sh: check for (and on Debian/Ubuntu install) the tools that build and run xv6-net.
+# setup.sh: check for (and on Debian/Ubuntu install) the tools that build, run and debug xv6-net.
 #
 #   tools/setup.sh           silent when all is there; installs what is missing
 #                            with apt-get on Debian/Ubuntu, else says what to install
 #   tools/setup.sh --check   only report, never install
+#
+# The lab tools (gdb-multiarch, tcpdump, tshark) are installed along with the
+# others; when only they are missing, the build goes on without them, and they
+# are installed only if that needs no password (root, or sudo without one).
 #
 # Plain POSIX sh: the Makefile runs it with `sh`.
 
@@ -45,14 +49,19 @@ qemu_new_enough() {
     { [ "$1" -eq "$QEMU_MIN_MAJOR" ] && [ "$2" -ge "$QEMU_MIN_MINOR" ]; }
 }
 
+# The lab tools, "command:Debian package:what it is for", one per line.
+LAB_TOOLS='gdb-multiarch:gdb-multiarch:make qemu-gdb
+tcpdump:tcpdump:reading packets.pcap
+tshark:tshark:reading packets.pcap; the grader also decodes the capture with it'
+
 ok() { report="$report${NL}ok       $*"; }
 bad() { report="$report${NL}$*"; problems=$((problems + 1)); }
 
 # survey: fill `report` (one line per tool), `need` (the Debian packages
-# that would fix what is missing), `problems` (count) and `hint` (advice
-# for problems no package fixes).
+# that would fix what is missing), `problems` (count), `hint` (advice
+# for problems no package fixes) and `want` (packages of missing lab tools).
 survey() {
-  report="" need="" problems=0 hint=""
+  report="" need="" problems=0 hint="" want=""
 
   if gcc=$(find_gcc); then
     ok "riscv64 gcc: $gcc $("$gcc" -dumpversion 2>/dev/null)"
@@ -91,11 +100,24 @@ print(platform.python_version()); sys.exit(sys.version_info < ($PYTHON_MIN))"); 
     need="$need make"
   fi
 
-  if have gdb-multiarch; then
-    ok "gdb-multiarch (optional, for make qemu-gdb)"
-  else
-    report="$report${NL}absent   gdb-multiarch (optional, for make qemu-gdb)"
-  fi
+  survey_lab_tools
+}
+
+survey_lab_tools() {
+  saved_ifs=$IFS
+  IFS=$NL
+  for entry in $LAB_TOOLS; do
+    IFS=:
+    # shellcheck disable=SC2086 # split the entry at its colons
+    set -- $entry
+    if have "$1"; then
+      ok "$1 (lab tool: $3)"
+    else
+      report="$report${NL}absent   $1 (lab tool: $3; Debian package $2)"
+      want="$want $2"
+    fi
+  done
+  IFS=$saved_ifs
 }
 
 is_debian_like() {
@@ -112,26 +134,59 @@ print_install_help() {
   cat >&2 <<'EOF'
 Install the missing tools with your package manager, then try again:
   Debian/Ubuntu: sudo apt-get install gcc-riscv64-unknown-elf qemu-system-misc python3 make
+                   gdb-multiarch tcpdump tshark
   Fedora:        sudo dnf install gcc-riscv64-linux-gnu qemu-system-riscv python3 make
+                   gdb tcpdump wireshark-cli
   Arch:          sudo pacman -S riscv64-elf-gcc qemu-system-riscv python make
-  macOS:         brew install riscv64-elf-gcc qemu python
+                   riscv64-elf-gdb tcpdump wireshark-cli
+  macOS:         brew install riscv64-elf-gcc qemu python riscv64-elf-gdb wireshark
                  (or: brew tap riscv-software-src/riscv && brew install riscv-tools qemu)
 EOF
 }
 
-# apt_install PKG...: as root, or through sudo.
-apt_install() {
+# as_root [-n] CMD...: run CMD as root: directly, or through sudo; with -n
+# only through a sudo that needs no password.
+as_root() {
+  ask=yes
+  if [ "$1" = -n ]; then
+    ask=no
+    shift
+  fi
   if [ "$(id -u)" -eq 0 ]; then
-    sudo=""
-  elif have sudo; then
-    sudo="sudo"
+    "$@"
+  elif have sudo && { [ $ask = yes ] || sudo -n true 2>/dev/null; }; then
+    sudo "$@"
   else
-    echo "setup.sh: need root (or sudo) to install: $*" >&2
+    echo "setup.sh: need root (or sudo) to run: $*" >&2
     return 1
   fi
+}
+
+# apt_install [-n] PKG...: apt-get install without questions; -n as for as_root.
+apt_install() {
+  n=""
+  if [ "$1" = -n ]; then
+    n=-n
+    shift
+  fi
   echo "setup.sh: installing $* with apt-get" >&2
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+  case " $* " in
+  *" tshark "*)
+    # tshark's package asks whether non-root users may capture; answer it ahead.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" |
+      as_root $n debconf-set-selections || return 1
+    ;;
+  esac
+  as_root $n env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+    as_root $n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+}
+
+# The build does not need the lab tools: try to install them, say so if
+# that fails, and go on.
+install_lab_tools() {
+  is_debian_like && apt_install -n "$@" && return 0
+  echo "setup.sh: lab tools missing:" "$@" \
+    "(for make qemu-gdb and reading packets.pcap); see tools/setup.sh --check" >&2
 }
 
 show_problems() {
@@ -154,16 +209,19 @@ main() {
   esac
 
   survey
-  [ "$problems" -eq 0 ] && exit 0
+  if [ "$problems" -eq 0 ]; then
+    # shellcheck disable=SC2086 # one word per package
+    [ -z "$want" ] || install_lab_tools $want
+    exit 0
+  fi
   if [ -n "$need" ]; then
     if ! is_debian_like; then
       show_problems
       print_install_help
       exit 1
     fi
-    have gdb-multiarch || need="$need gdb-multiarch"
     # shellcheck disable=SC2086 # one word per package
-    apt_install $need || exit 1
+    apt_install $need $want || exit 1
     survey
   fi
   if [ "$problems" -gt 0 ]; then

@@ -1,0 +1,178 @@
+"""test_student.py: what students get: their own README (naming only shipped files and installed tools), and a `make grade` that leaves a running guest alone."""
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import qemu
+from run_tests import REPO, test
+from test_grade import BUILD_TIMEOUT, GRADE_TIMEOUT, SCORE_RE, clean_env, copy_tree, sh
+
+sys.path.insert(0, os.path.join(REPO, "tools"))
+import handout  # noqa: E402  (its .gitignore rules tell build output from sources)
+
+# Words that belong to the instructor's side of the project.
+INSTRUCTOR_TERMS = re.compile(r"handout\.py|make handout|test_grade|test_student|README\.student"
+                              r"|solution|marker|instructor|ceiling|INSTRUCTOR_ONLY", re.I)
+# What a student README cannot do without.
+MUST_NAME = ("LAB.md", "make qemu", "make server", "make grade", "make qemu-gdb", "make test",
+             "tools/setup.sh", "gdb-multiarch", "add-auto-load-safe-path", "packets.pcap",
+             "10.0.2.15", "10.0.2.2")
+FILE_SUFFIXES = (".c", ".h", ".S", ".py", ".md", ".sh", ".ld", ".img", ".pcap", ".elf",
+                 ".tmpl", ".log", ".json")
+PLACEHOLDER = "NAME"          # as in user/NAME.c: any name
+FENCE_RE = re.compile(r"^```(\w*)\n(.*?)^```$", re.M | re.S)
+CHECKED_RE = re.compile(r"^(?:ok|absent|MISSING|TOO OLD)\s+(\S+)", re.M)
+
+
+def path_like(word):
+    """A word that names a file or directory of the tree (not ~ or /)."""
+    return (not word.startswith(("~", "/")) and not re.search(r"[\s*'\"=]", word)
+            and PLACEHOLDER not in word and ("/" in word or word.endswith(FILE_SUFFIXES)))
+
+
+def generated(ign, rel):
+    """Build output (named by .gitignore), which a fresh handout lacks."""
+    parts = rel.rstrip("/").split("/")
+    dirs = ["/".join(parts[:i]) for i in range(1, len(parts))]
+    return (any(ign.ignored(d, True) for d in dirs)
+            or ign.ignored(rel.rstrip("/"), rel.endswith("/")))
+
+
+def check_paths(t, tree, words, where):
+    ign = handout.Ignore(tree)
+    for word in words:
+        rel = word[2:] if word.startswith("./") else word
+        if generated(ign, rel):
+            continue
+        full = os.path.join(tree, rel)
+        ok = os.path.isdir(full) if rel.endswith("/") else os.path.exists(full)
+        t.check(ok, "%s names %s, which the handout lacks" % (where, word))
+
+
+def commands(text, strict):
+    """(host command lines, guest command names) in the fenced blocks of a
+    Markdown text.  Strict (the README): every ```sh block is commands.
+    Otherwise (LAB.md, whose blocks also hold diagrams and gdb sessions):
+    only lines whose first word is a program on this machine's PATH."""
+    host, guest = [], []
+    for lang, body in FENCE_RE.findall(text):
+        if strict and lang != "sh":
+            continue
+        for line in body.splitlines():
+            first = line.split()[:2]
+            if first[:1] == ["$"] and len(first) == 2:
+                guest.append(first[1])
+            elif first and (strict or shutil.which(first[0])):
+                host.append(shlex.split(line, comments=True))
+    return host, guest
+
+
+def setup_tools(t):
+    """The tools `tools/setup.sh --check` reports on, present or not."""
+    res = subprocess.run(["sh", os.path.join(REPO, "tools", "setup.sh"), "--check"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         universal_newlines=True, env=clean_env())
+    t.step("tools/setup.sh --check:\n" + res.stdout.rstrip())
+    return set(CHECKED_RE.findall(res.stdout))
+
+
+def check_commands(t, tree, text, where, strict, checked):
+    with open(os.path.join(tree, "Makefile")) as f:
+        targets = set(re.findall(r"^([\w-]+):", f.read(), re.M))
+    host, guest = commands(text, strict)
+    t.check(host and guest, "%s shows no host or no guest commands" % where)
+    t.step("%s runs, on the host: %s; in the guest: %s"
+           % (where, " ".join(sorted({w[0] for w in host})), " ".join(sorted(set(guest)))))
+    for words in host:
+        tool, args = words[0], words[1:]
+        if path_like(tool):
+            check_paths(t, tree, [tool], where)
+        else:
+            t.check(tool in checked, "%s runs %s, which tools/setup.sh neither checks nor "
+                    "installs" % (where, tool))
+        check_paths(t, tree, [a for a in args if path_like(a)], where)
+        if tool == "make":
+            for target in (a for a in args if not a.startswith("-") and "=" not in a):
+                t.check(target in targets, "%s: the Makefile has no target %r" % (where, target))
+    for prog in guest:
+        t.check(os.path.exists(os.path.join(tree, "user", prog + ".c")),
+                "%s runs %s in the guest: no user/%s.c" % (where, prog, prog))
+
+
+@test("student-readme", "the handout's README is the students': no instructor matters, names only shipped files, every tool it or LAB.md runs is in setup.sh")
+def student_readme(t):
+    work = tempfile.mkdtemp(prefix="student-readme-")
+    try:
+        # A tree with an earlier `make grade` copy in it: the handout must not ship that.
+        src = copy_tree(os.path.join(work, "tree"))
+        res = sh(t, [sys.executable, "tools/gradetree.py", ".grade"], src, 60, "gradetree.py")
+        t.check(res.returncode == 0, "tools/gradetree.py failed:\n" + res.stdout)
+        out, tar = os.path.join(work, "xv6-net"), os.path.join(work, "xv6-net.tar.gz")
+        res = sh(t, [sys.executable, "tools/handout.py", "--src", src, "-o", out, "--tar", tar],
+                 REPO, 60, "tools/handout.py")
+        t.check(res.returncode == 0, "tools/handout.py failed:\n" + res.stdout)
+        for rel in (".grade", handout.STUDENT_README, "test/test_student.py"):
+            t.check(not os.path.exists(os.path.join(out, rel)), "the handout ships %s" % rel)
+
+        with open(os.path.join(out, "README.md")) as f:
+            text = f.read()
+        with open(os.path.join(REPO, handout.STUDENT_README)) as f:
+            t.check(text == f.read(), "the handout's README.md is not %s" % handout.STUDENT_README)
+        t.reject(text, "(?i)" + INSTRUCTOR_TERMS.pattern, "the student README")
+        for phrase in MUST_NAME:
+            t.check(phrase in text, "the student README does not mention %r" % phrase)
+
+        prose = FENCE_RE.sub("", text)
+        quoted = [w for w in re.findall(r"`([^`\n]+)`", prose) if path_like(w)]
+        t.step("%d paths named in the README's text" % len(quoted))
+        check_paths(t, out, quoted, "README.md")
+        checked = setup_tools(t)
+        check_commands(t, out, text, "README.md", True, checked)
+        with open(os.path.join(out, "LAB.md")) as f:
+            check_commands(t, out, f.read(), "LAB.md", False, checked)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def identity(path):
+    st = os.stat(path)
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+@test("student-grade", "make grade builds and grades a copy: a guest running in the tree keeps its fs.img and kernel and still answers")
+def student_grade(t):
+    work = tempfile.mkdtemp(prefix="student-grade-")
+    try:
+        tree = copy_tree(os.path.join(work, "tree"))
+        res = sh(t, ["make", "all"], tree, BUILD_TIMEOUT, "make")
+        t.check(res.returncode == 0, "make failed:\n" + res.stdout[-3000:])
+        fwd = qemu.free_ports(2, "udp")
+        isolated = {"FWDPORT": fwd[0], "FWDPORT2": fwd[1],
+                    "PCAP": os.path.join(work, "guest.pcap")}
+        t.step("boot a guest on the tree's own fs.img, as make qemu does")
+        g = qemu.Guest(qemu.qemu_command(isolated, repo=tree), cwd=tree, echo=t.verbose)
+        t.guests.append(g)
+        g.wait_prompt(60)
+        used = ("fs.img", "kernel/kernel")
+        before = {p: identity(os.path.join(tree, p)) for p in used}
+
+        res = sh(t, ["make", "grade", "GRADEFLAGS=--json results.json boot"], tree,
+                 GRADE_TIMEOUT + BUILD_TIMEOUT, "make grade")
+        t.transcript.append("  " + "\n  ".join(res.stdout.strip().splitlines()[-4:]))
+        m = SCORE_RE.search(res.stdout)
+        t.check(res.returncode == 0 and m and m.group(1) == m.group(2),
+                "make grade boot did not pass:\n" + res.stdout[-3000:])
+        t.check(os.path.exists(os.path.join(tree, "results.json")),
+                "--json results.json did not land in the tree make grade ran in")
+        for p in used:
+            t.check(identity(os.path.join(tree, p)) == before[p],
+                    "make grade replaced or rewrote %s under the running guest" % p)
+        t.step("$ echo still-here")
+        t.expect(g.run("echo still-here", 30), r"^still-here$", "the running guest's answer")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -173,7 +173,6 @@ GRADEDIR = .grade
 grade: check-tools
 	python3 tools/gradetree.py $(GRADEDIR)
 	$(MAKE) -C $(GRADEDIR) all
-	[ -e fs.img ] || $(MAKE) all
 	$(GRADEDIR)/grade-lab-net --keep $(CURDIR) $(GRADEFLAGS)
 
 # The student tree without the solution: handout/xv6-net and its tarball.

@@ -23,7 +23,7 @@ NO_CODE_TESTS = ("boot", "usertests")
 SCORE_RE = re.compile(r"^Score: (\d+)/(\d+)$", re.M)
 GRADE_TIMEOUT = 400
 BUILD_TIMEOUT = 300
-COPY_IGNORE = shutil.ignore_patterns(".git", "handout", "logs", "__pycache__",
+COPY_IGNORE = shutil.ignore_patterns(".git", ".grade", "handout", "logs", "__pycache__",
                                      "packets*.pcap", "*.tar.gz")
 
 
@@ -287,6 +287,10 @@ def handout(t):
         t.reject(output, r"\bpanic: ", "the handout's kernel during grading")
         t.expect(output, r"hint: ", "hints on the handout's failures")
 
+        # make grade built and graded a copy of its own; the student's tree
+        # is built as a student would, then booted.
+        res = sh(t, ["make", "-s", "all"], out, BUILD_TIMEOUT, "make")
+        t.check(res.returncode == 0, "the handout did not build:\n" + res.stdout[-2000:])
         t.step("boot the handout")
         fwd = qemu.free_ports(2, "udp")
         isolated = {"FWDPORT": fwd[0], "FWDPORT2": fwd[1],

@@ -148,10 +148,14 @@ test: check-tools all
 
 clean:
 	rm -f $K/*.o $K/*.d $K/kernel $K/kernel.asm $U/*.o $U/*.d $U/*.elf $U/_* $U/.ports-* $U/usys.S \
-		mkfs/mkfs fs.img .gdbinit packets*.pcap
+		mkfs/mkfs fs.img .gdbinit packets*.pcap compile_commands.json
 	rm -rf $(GRADEDIR)
 
 .PHONY: all qemu qemu-cmd qemu-gdb test clean check-tools server
+
+# For clangd and editors: the exact compile command of every C file.
+compile_commands.json: Makefile tools/compdb.py
+	python3 tools/compdb.py "$(CC)" "$(CFLAGS)" > $@
 
 # The long raw-frame fuzz in QEMU (test/test_robust.py): N frames, seeded.
 N ?= 100000

@@ -381,15 +381,19 @@ class Guest:
                 continue
 
 
+def make_env():
+    """The environment for a make run from a test or the grader: a make
+    started from another (`make test`, `make grade`) must not inherit its
+    parent's settings."""
+    return {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+
+
 def qemu_command(make_vars=None, repo=REPO):
     """The QEMU argv that `make qemu-cmd` prints, with make variables set."""
     args = ["make", "-s", "--no-print-directory", "-C", repo, "qemu-cmd"]
     args += ["%s=%s" % (k, v) for k, v in (make_vars or {}).items()]
-    # A make started by `make test` must not inherit its parent's settings.
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     res = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         universal_newlines=True, env=env)
+                         universal_newlines=True, env=make_env())
     lines = [l for l in res.stdout.splitlines() if l.strip()]
     if res.returncode != 0 or not lines:
         raise RuntimeError("`%s` failed (status %d):\n%s%s"

@@ -24,7 +24,9 @@ import glob
 import importlib
 import os
 import re
+import shutil
 import signal
+import subprocess
 import sys
 import time
 import traceback
@@ -45,10 +47,6 @@ SHOWN_OUTPUT_LINES = 20    # per step in a failure transcript
 
 class Failure(Exception):
     """A check in a test did not hold."""
-
-
-class Skipped(Exception):
-    """The test does not apply to this tree."""
 
 
 class Test:
@@ -170,8 +168,12 @@ class Context:
         if m:
             raise Failure("%s: unexpected %r" % (what, m.group(0)))
 
-    def skip(self, reason):
-        raise Skipped(reason)
+    def need(self, program, package):
+        """Fail unless program is on PATH, saying how to install it: a test
+        whose tool is missing must not pass as skipped."""
+        if shutil.which(program) is None:
+            raise Failure("%s is not installed: run `sudo apt-get install %s` "
+                          "(tools/setup.sh installs the lab's tools)" % (program, package))
 
     # ---- the end ---------------------------------------------------------------
 
@@ -205,16 +207,13 @@ class Context:
 
 
 def run_one(tst, args):
-    """Run one test; returns True (pass), False (fail) or None (skipped)."""
+    """Run one test, print its report; returns whether it passed."""
     t = Context(tst.name, args.verbose, args.logs)
     start = time.monotonic()
     error = None
     try:
         tst.func(t)
         t.final_checks()
-    except Skipped as e:
-        print("SKIP %s: %s" % (tst.name, e), flush=True)
-        return None
     except Failure as e:
         error = str(e)
     except qemu.GuestError as e:
@@ -249,12 +248,12 @@ def discover():
         importlib.import_module(os.path.basename(path)[:-3])
 
 
-def select(names):
+def select(names, exact=False):
     if not names:
         return list(TESTS)
     chosen = []
     for pat in names:
-        hits = [x for x in TESTS if fnmatch.fnmatchcase(x.name, pat)]
+        hits = [x for x in TESTS if (x.name == pat if exact else fnmatch.fnmatchcase(x.name, pat))]
         if not hits:
             sys.exit("run_tests: no test matches %r (try --list)" % pat)
         chosen += [x for x in hits if x not in chosen]
@@ -270,6 +269,45 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt
 
 
+def run_parallel(chosen, args):
+    """Run the tests `jobs` at a time, each in a runner process of its own
+    (a test may take signals, which only a main thread can); print each
+    report as its test ends.  Returns {name: (passed, seconds)}."""
+    results, running, queue = {}, {}, list(chosen)
+    base = [sys.executable, os.path.abspath(__file__), "--logs", args.logs, "-j", "1"]
+    try:
+        while queue or running:
+            while queue and len(running) < args.jobs:
+                x = queue.pop(0)
+                proc = subprocess.Popen(base + (["-v"] if args.verbose else []) + ["--exact", x.name],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        universal_newlines=True)
+                running[proc.pid] = (x, proc, time.monotonic())
+            pid, status = os.wait()
+            if pid not in running:
+                continue
+            x, proc, start = running.pop(pid)
+            out = proc.stdout.read()
+            proc.stdout.close()
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            report = out.rstrip("\n").split("\n")
+            if re.match(r"\d+ passed, \d+ failed$", report[-1]):
+                report = report[:-1]   # each runner's own count; ours comes last
+            print("\n".join(report), flush=True)
+            results[x.name] = (proc.returncode == 0, time.monotonic() - start)
+    except KeyboardInterrupt:
+        for x, proc, _ in running.values():
+            proc.wait()   # each runner stops its QEMU on the same ^C
+        raise
+    return results
+
+
+def slowest(times, count=5):
+    """One line naming the slowest tests, so that they stay visible."""
+    top = sorted(times.items(), key=lambda kv: -kv[1])[:count]
+    return "slowest: " + ", ".join("%s %.0fs" % kv for kv in top)
+
+
 def main():
     ap = argparse.ArgumentParser(description="Boot xv6-net under QEMU and test it.")
     ap.add_argument("names", nargs="*", help="tests to run (names or globs; default all)")
@@ -277,10 +315,14 @@ def main():
     ap.add_argument("--list", action="store_true", help="list the tests and exit")
     ap.add_argument("--logs", default=os.path.join(TEST_DIR, "logs"),
                     help="directory for console logs (default test/logs)")
+    ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                    help="tests run at once, each in a process of its own "
+                         "(default: the number of cores)")
+    ap.add_argument("--exact", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     discover()
-    chosen = select(args.names)
+    chosen = select(args.names, args.exact)
     if args.list:
         for x in chosen:
             print("%-12s %s" % (x.name, x.doc))
@@ -296,17 +338,22 @@ def main():
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
 
-    passed = failed = 0
+    results = {}
     try:
-        for x in chosen:
-            ok = run_one(x, args)
-            passed += ok is True
-            failed += ok is False
+        if args.jobs > 1 and len(chosen) > 1:
+            results = run_parallel(chosen, args)
+        else:
+            for x in chosen:
+                start = time.monotonic()
+                results[x.name] = (run_one(x, args), time.monotonic() - start)
     except KeyboardInterrupt:
         print("\ninterrupted: QEMU stopped, remaining tests not run", flush=True)
-        failed += 1
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    return 1 if failed else 0
+        results["(interrupted)"] = (False, 0)
+    passed = sum(ok for ok, _ in results.values())
+    if len(results) > 1:
+        print(slowest({n: secs for n, (_, secs) in results.items()}))
+    print("%d passed, %d failed" % (passed, len(results) - passed), flush=True)
+    return 0 if passed == len(results) else 1
 
 
 if __name__ == "__main__":

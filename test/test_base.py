@@ -1,8 +1,13 @@
 """test_base.py: tests of the base system: boot, the shell, the console and the stock user programs."""
 
+import json
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 
+import qemu
 from run_tests import REPO, test
 
 WC_LINE = r"^\s*(\d+)\s+(\d+)\s+(\d+)"
@@ -86,3 +91,32 @@ def grind(t):
     t.boot()
     out = t.run("grind %d" % GRIND_ROUNDS, timeout=240)
     t.expect(out, r"^grind: %d rounds ok$" % GRIND_ROUNDS, "grind")
+
+
+@test("compdb", "make compile_commands.json: an entry for every C file, and the commands compile")
+def compdb(t):
+    work = tempfile.mkdtemp(prefix="compdb-")
+    try:
+        path = os.path.join(REPO, "compile_commands.json")
+        t.step("make compile_commands.json")
+        res = subprocess.run(["make", "-s", "-B", "compile_commands.json"], cwd=REPO,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             universal_newlines=True, env=qemu.make_env())
+        t.check(res.returncode == 0, "make compile_commands.json failed:\n" + res.stdout)
+        with open(path) as f:
+            entries = json.load(f)
+        files = {os.path.relpath(e["file"], REPO): e for e in entries}
+        want = [os.path.join(d, n) for d in ("kernel", "user", "mkfs")
+                for n in os.listdir(os.path.join(REPO, d)) if n.endswith(".c")]
+        t.check(not set(want) - set(files), "no entry for %s" % sorted(set(want) - set(files)))
+        # A command that compiles is one clangd can follow; the object goes elsewhere.
+        for src in ("kernel/e1000.c", "user/nettests.c", "mkfs/mkfs.c"):
+            args = list(files[src]["arguments"])
+            args[args.index("-o") + 1] = os.path.join(work, os.path.basename(src) + ".o")
+            t.step(" ".join(args[:1] + ["..."] + args[-3:]))
+            res = subprocess.run(args, cwd=files[src]["directory"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, universal_newlines=True)
+            t.check(res.returncode == 0, "the recorded command for %s fails:\n%s" % (src, res.stdout))
+        t.note("%d entries" % len(entries))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -52,15 +52,14 @@ def value(out, key):
 
 @test("gdb", "gdb-multiarch breaks in e1000_transmit during nettests txone; mbuf and TDT are sane")
 def gdb(t):
-    if shutil.which(GDB) is None:
-        t.skip("%s is not installed (apt-get install gdb-multiarch); CI installs it" % GDB)
+    t.need(GDB, "gdb-multiarch")
     port = qemu.free_port("tcp")
 
     # The Makefile's qemu-gdb rule waits for gdb on GDBPORT.
     dry = subprocess.run(["make", "-s", "-n", "--no-print-directory", "-C", REPO,
                           "qemu-gdb", "GDBPORT=%d" % port],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         universal_newlines=True, env=qemu_env())
+                         universal_newlines=True, env=qemu.make_env())
     t.step("make -n qemu-gdb GDBPORT=%d" % port)
     t.check(re.search(r"qemu-system-riscv64 .*-S -gdb tcp:[\d.]*:%d\b" % port, dry.stdout),
             "`make qemu-gdb` does not start QEMU halted with its gdb stub on GDBPORT:\n"
@@ -118,8 +117,3 @@ def gdb(t):
     t.note("stopped in e1000_transmit from %s; m->len %d, TDT %d -> %d"
            % (" <- ".join(names[1:4]), length, before, after))
 
-
-def qemu_env():
-    # A make started by `make test` must not inherit the parent's flags.
-    return {k: v for k, v in os.environ.items()
-            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}

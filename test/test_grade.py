@@ -36,17 +36,12 @@ def load_grader():
     return mod
 
 
-def clean_env():
-    return {k: v for k, v in os.environ.items()
-            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-
-
 def sh(t, args, cwd, timeout, what):
     """Run a command, record it, return its output; fail on a bad status."""
     t.step("%s$ %s" % (os.path.basename(cwd), " ".join(args)))
     try:
         res = subprocess.run(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             universal_newlines=True, timeout=timeout, env=clean_env())
+                             universal_newlines=True, timeout=timeout, env=qemu.make_env())
     except subprocess.TimeoutExpired as e:
         t.check(False, "%s took over %ds:\n%s" % (what, timeout, (e.output or "")[-2000:]))
     return res
@@ -455,7 +450,7 @@ def grade_broken_guest(t):
             t.step("%s: %s" % (what, " ".join(args[1:])))
             runs[what] = (subprocess.Popen(args, cwd=tree, stdout=subprocess.PIPE,
                                            stderr=subprocess.STDOUT, universal_newlines=True,
-                                           env=clean_env(), start_new_session=True),
+                                           env=qemu.make_env(), start_new_session=True),
                           time.monotonic())
         for what, (proc, started) in runs.items():
             try:

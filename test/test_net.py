@@ -170,9 +170,7 @@ def pcap_problems(path, guest_ip=GUEST_IP):
 
 
 def check_pcap(t, path):
-    if shutil.which("tshark") is None:
-        t.note("tshark is not installed: %s was not decoded" % path)
-        return
+    t.need("tshark", "tshark")
     t.step("tshark " + path)
     problems, frames = pcap_problems(path)
     t.check(frames > 0, "the capture %s holds no frames" % path)
@@ -204,8 +202,7 @@ def write_pcap(path, frames):
 
 @test("netpcapcheck", "the capture check catches bad checksums, malformed frames and stray destinations")
 def netpcapcheck(t):
-    if shutil.which("tshark") is None:
-        t.skip("tshark is not installed")
+    t.need("tshark", "tshark")
     good = udp_segment(GUEST_IP, HOST_IP, 2000, 3000, b"hello")
     frames = [
         ipv4_frame(GUEST_IP, HOST_IP, good),                                         # fine
@@ -275,6 +272,19 @@ def nettests(t):
         status = srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     t.check(status == 0, "server.py exited with %s on SIGTERM" % status)
+
+
+@test("nettests-noserver", "nettests with no server.py answering says so in one line, names `make server`, and stops")
+def nettests_noserver(t):
+    t.boot()
+    port = qemu.free_port("udp")   # nothing listens there
+    out = t.run("nettests -p %d" % port, 30)
+    lines = [l for l in out.split("\n") if l.strip() and l.strip() != "$"]
+    t.check(len(lines) == 1, "nettests should print one line and stop, printed %d:\n%s"
+            % (len(lines), out))
+    t.expect(lines[0], r"^nettests: no answer from server\.py on 10\.0\.2\.2:%d: start it with "
+             r"`make server` in another terminal" % port, "the no-server line")
+    t.reject(out, r"^testing ", "a test run without server.py")
 
 
 # ---- raw frames: the guest's ARP replies --------------------------------------------------

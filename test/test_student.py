@@ -10,7 +10,7 @@ import tempfile
 
 import qemu
 from run_tests import REPO, test
-from test_grade import BUILD_TIMEOUT, GRADE_TIMEOUT, SCORE_RE, clean_env, copy_tree, sh
+from test_grade import BUILD_TIMEOUT, GRADE_TIMEOUT, SCORE_RE, copy_tree, sh
 
 sys.path.insert(0, os.path.join(REPO, "tools"))
 import handout  # noqa: E402  (its .gitignore rules tell build output from sources)
@@ -76,7 +76,7 @@ def setup_tools(t):
     """The tools `tools/setup.sh --check` reports on, present or not."""
     res = subprocess.run(["sh", os.path.join(REPO, "tools", "setup.sh"), "--check"],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         universal_newlines=True, env=clean_env())
+                         universal_newlines=True, env=qemu.make_env())
     t.step("tools/setup.sh --check:\n" + res.stdout.rstrip())
     return set(CHECKED_RE.findall(res.stdout))
 

@@ -523,9 +523,8 @@ def copy_tree(dst):
 
 
 def make(tree, *args, timeout=600):
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     res = subprocess.run(["make", "-C", tree] + list(args), stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, universal_newlines=True, env=env,
+                         stderr=subprocess.STDOUT, universal_newlines=True, env=qemu.make_env(),
                          timeout=timeout)
     return res.returncode, res.stdout
 

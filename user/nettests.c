@@ -40,6 +40,7 @@ static const uchar gateway_mac[6] = { 0x52, 0x55, 10, 0, 2, 2 };
 #define WARMUP_BATCH   32     // datagrams per step while the TX ring fills
 #define WARMUP_STEPS   32
 #define WARMUP_SECS    5      // a round trip takes milliseconds; more means no reply comes
+#define PROBE_SECS     2      // for server.py's first answer, before any test
 #define FREE_QUEUED    4      // replies left unread in a socket that is then closed
 #define SETTLE_SECS    3      // how long free waits for in-flight frames to drain
 #define BUFSZ          2048
@@ -817,7 +818,8 @@ test_free(void)
   char *why;
 
   if(start_pages <= 0)
-    FAIL("no starting point: the warm-up before the tests failed");
+    FAIL("no starting point: the warm-up before the tests failed or did not run "
+         "(server.py did not answer)");
   if((why = closequeued()) != 0)
     FAIL("%s", why);
   for(t = 0; t < SETTLE_SECS * TICK_HZ; t++){
@@ -873,6 +875,23 @@ warmup(void)
   }
   if(counter("mbufs_in_use", &start_mbufs) == 0)
     start_pages = freepages();
+}
+
+// Whether server.py answers a round trip within PROBE_SECS: asked before
+// the tests, so that a forgotten `make server` costs seconds and one line.
+static int
+server_answers(void)
+{
+  int fd, pid, status = -1;
+
+  if((fd = hostsocket(serverport)) < 0)
+    return 0;
+  if((pid = fork()) == 0)
+    exit(pingpong(fd, "probe", 0) ? 1 : 0);
+  if(pid < 0 || reap(&pid, &status, 1, PROBE_SECS) > 0)
+    status = -1;
+  close(fd);
+  return status == 0;
 }
 
 static struct test tests[] = {
@@ -1007,8 +1026,8 @@ int
 main(int argc, char *argv[])
 {
   struct test *chosen[NTESTS];
-  int i, n = 0, failed = 0, needfree = 0;
-  uint64 missed = 0;
+  int i, n = 0, failed = 0, needfree = 0, needanswer = 0;
+  uint64 missed = 0, rx;
   char *stop = 0;
 
   for(i = options(argc, argv); i < argc; i++){
@@ -1020,8 +1039,23 @@ main(int argc, char *argv[])
     for(; n < NTESTS; n++)
       chosen[n] = &tests[n];
   }
-  for(i = 0; i < n; i++)
+  for(i = 0; i < n; i++){
     needfree |= chosen[i]->fn == test_free;
+    needanswer |= chosen[i]->fn != test_txone;
+  }
+  // txone alone (the transmit side's test) sends its one datagram and
+  // nothing before it; every other test needs server.py's answers.
+  if(needanswer && !server_answers()){
+    // Frames come in but server.py is silent: it is not running.  With
+    // nothing received at all the driver is the suspect, and the tests
+    // (txone first) say where the frames stop.
+    if(counter("rx_packets", &rx) == 0 && rx > 0){
+      printf("nettests: no answer from server.py on 10.0.2.2:%d: start it with `make server` "
+             "in another terminal (same directory), then run nettests again\n", serverport);
+      exit(1);
+    }
+    needfree = 0;   // the warm-up needs server.py's answers too; free says why it failed
+  }
   if(needfree)
     warmup();
   counter("rx_missed", &missed);

@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""compdb.py: write compile_commands.json, so that clangd and editors find definitions.
+
+    tools/compdb.py CC "CFLAGS" > compile_commands.json
+
+`make compile_commands.json` runs it with the Makefile's compiler and flags:
+one entry per C file of the kernel and the user programs (as the Makefile
+compiles them), and mkfs/mkfs.c with the host compiler.
+"""
+
+import glob
+import json
+import os
+import shlex
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HOST_CMD = ["gcc", "-O2", "-Wall", "-Werror", "-I."]   # the Makefile's rule for mkfs
+
+
+def entry(args, src):
+    obj = os.path.splitext(src)[0] + ".o"
+    return {"directory": REPO, "file": os.path.join(REPO, src),
+            "arguments": args + ["-c", "-o", obj, src]}
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: tools/compdb.py CC CFLAGS")
+    cross = [sys.argv[1]] + shlex.split(sys.argv[2])
+    sources = sorted(os.path.relpath(p, REPO) for d in ("kernel", "user")
+                     for p in glob.glob(os.path.join(REPO, d, "*.c")))
+    entries = [entry(cross, src) for src in sources]
+    entries.append(entry(HOST_CMD, "mkfs/mkfs.c"))
+    json.dump(entries, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+main()

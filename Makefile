@@ -143,7 +143,11 @@ qemu-gdb: check-tools all
 	@echo "*** QEMU waits for gdb: run gdb-multiarch in this directory (port $(GDBPORT))."
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp:127.0.0.1:$(GDBPORT)
 
-test: check-tools all
+# The tests also need what only they use (clang's libFuzzer, the lab tools).
+test-tools:
+	@sh tools/setup.sh --test
+
+test: test-tools all
 	python3 test/run_tests.py
 
 clean:
@@ -151,7 +155,7 @@ clean:
 		mkfs/mkfs fs.img .gdbinit packets*.pcap compile_commands.json
 	rm -rf $(GRADEDIR)
 
-.PHONY: all qemu qemu-cmd qemu-gdb test clean check-tools server
+.PHONY: all qemu qemu-cmd qemu-gdb test clean check-tools test-tools server
 
 # For clangd and editors: the exact compile command of every C file.
 compile_commands.json: Makefile tools/compdb.py

@@ -4,6 +4,9 @@
 #   tools/setup.sh           silent when all is there; installs what is missing
 #                            with apt-get on Debian/Ubuntu, else says what to install
 #   tools/setup.sh --check   only report, never install
+#   tools/setup.sh --test    also the tools `make test` needs (it runs this);
+#                            installs what is missing, fails if it cannot
+#                            (.ci/run runs it too: one list for both)
 #
 # The lab tools (gdb-multiarch, tcpdump, tshark) are installed along with the
 # others; when only they are missing, the build goes on without them, and they
@@ -18,7 +21,7 @@ NL='
 '
 
 usage() {
-  echo "usage: tools/setup.sh [--check]"
+  echo "usage: tools/setup.sh [--check | --test]"
 }
 
 have() {
@@ -53,6 +56,15 @@ qemu_new_enough() {
 LAB_TOOLS='gdb-multiarch:gdb-multiarch:make qemu-gdb
 tcpdump:tcpdump:reading packets.pcap
 tshark:tshark:reading packets.pcap; the grader also decodes the capture with it'
+
+# The tools only the tests need, in the same form; checked with --test.
+TEST_TOOLS='clang:clang:the libFuzzer tests (robust-host)'
+
+# libFuzzer's runtime comes in a package of its own: a fuzzer must link.
+fuzzer_links() {
+  echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' |
+    clang -fsanitize=fuzzer -x c - -o /dev/null >/dev/null 2>&1
+}
 
 ok() { report="$report${NL}ok       $*"; }
 bad() { report="$report${NL}$*"; problems=$((problems + 1)); }
@@ -101,6 +113,7 @@ print(platform.python_version()); sys.exit(sys.version_info < ($PYTHON_MIN))"); 
   fi
 
   survey_lab_tools
+  [ "$mode" != --test ] || survey_test_tools
 }
 
 survey_lab_tools() {
@@ -112,12 +125,37 @@ survey_lab_tools() {
     set -- $entry
     if have "$1"; then
       ok "$1 (lab tool: $3)"
+    elif [ "$mode" = --test ]; then
+      bad "MISSING  $1 (lab tool, and make test uses it: $3)"
+      need="$need $2"
     else
       report="$report${NL}absent   $1 (lab tool: $3; Debian package $2)"
       want="$want $2"
     fi
   done
   IFS=$saved_ifs
+}
+
+# With --test: what only the tests need is required.
+survey_test_tools() {
+  saved_ifs=$IFS
+  IFS=$NL
+  for entry in $TEST_TOOLS; do
+    IFS=:
+    # shellcheck disable=SC2086 # split the entry at its colons
+    set -- $entry
+    if have "$1"; then
+      ok "$1 (for make test: $3)"
+    else
+      bad "MISSING  $1 (for make test: $3)"
+      need="$need $2"
+    fi
+  done
+  IFS=$saved_ifs
+  if have clang && ! fuzzer_links; then
+    bad "MISSING  libFuzzer's runtime (for make test: the libFuzzer tests)"
+    need="$need libclang-rt-dev"
+  fi
 }
 
 is_debian_like() {
@@ -195,8 +233,9 @@ show_problems() {
 }
 
 main() {
-  case "${1:-}" in
-  "") ;;
+  mode=${1:-}
+  case "$mode" in
+  "" | --test) ;;
   --check)
     survey
     echo "${report#"$NL"}"

@@ -112,50 +112,43 @@ print(platform.python_version()); sys.exit(sys.version_info < ($PYTHON_MIN))"); 
     need="$need make"
   fi
 
-  survey_lab_tools
-  [ "$mode" != --test ] || survey_test_tools
+  # The lab tools are optional for building; make test needs them, and
+  # the tools only it uses.
+  if [ "$mode" = --test ]; then
+    survey_tools "$LAB_TOOLS" required "lab tool, and make test uses it"
+    survey_tools "$TEST_TOOLS" required "for make test"
+    if have clang && ! fuzzer_links; then
+      bad "MISSING  libFuzzer's runtime (for make test: the libFuzzer tests)"
+      need="$need libclang-rt-dev"
+    fi
+  else
+    survey_tools "$LAB_TOOLS" optional "lab tool"
+  fi
 }
 
-survey_lab_tools() {
+# survey_tools LIST required|optional LABEL: one report line per tool of
+# LIST ("command:package:what for" lines); a missing required one is a
+# problem (its package goes to `need`), a missing optional one is not
+# (its package goes to `want`).
+survey_tools() {
+  list=$1 kind=$2 label=$3
   saved_ifs=$IFS
   IFS=$NL
-  for entry in $LAB_TOOLS; do
+  for entry in $list; do
     IFS=:
     # shellcheck disable=SC2086 # split the entry at its colons
     set -- $entry
     if have "$1"; then
-      ok "$1 (lab tool: $3)"
-    elif [ "$mode" = --test ]; then
-      bad "MISSING  $1 (lab tool, and make test uses it: $3)"
+      ok "$1 ($label: $3)"
+    elif [ "$kind" = required ]; then
+      bad "MISSING  $1 ($label: $3)"
       need="$need $2"
     else
-      report="$report${NL}absent   $1 (lab tool: $3; Debian package $2)"
+      report="$report${NL}absent   $1 ($label: $3; Debian package $2)"
       want="$want $2"
     fi
   done
   IFS=$saved_ifs
-}
-
-# With --test: what only the tests need is required.
-survey_test_tools() {
-  saved_ifs=$IFS
-  IFS=$NL
-  for entry in $TEST_TOOLS; do
-    IFS=:
-    # shellcheck disable=SC2086 # split the entry at its colons
-    set -- $entry
-    if have "$1"; then
-      ok "$1 (for make test: $3)"
-    else
-      bad "MISSING  $1 (for make test: $3)"
-      need="$need $2"
-    fi
-  done
-  IFS=$saved_ifs
-  if have clang && ! fuzzer_links; then
-    bad "MISSING  libFuzzer's runtime (for make test: the libFuzzer tests)"
-    need="$need libclang-rt-dev"
-  fi
 }
 
 is_debian_like() {

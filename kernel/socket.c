@@ -220,8 +220,8 @@ sockwrite(struct sock *s, uint64 addr, int n)
 //   it returns (another reader may have been first).  sleep() releases
 //   socklock only once the process is asleep, and sock_deliver() wakes it
 //   holding socklock, so a datagram cannot slip in between the look and
-//   the sleep.  Releasing socklock yourself before sleep() opens exactly
-//   that gap: a lost wakeup, and the reader sleeps with a datagram queued.
+//   the sleep.  Looking at the queue without socklock opens exactly that
+//   gap: a lost wakeup, and the reader sleeps with a datagram queued.
 // - Hold no lock but socklock when calling sleep(): it releases only the
 //   one it is given, and switching away with another spinlock held panics
 //   ("sched: other locks held").
@@ -306,10 +306,10 @@ sock_info(struct sock *s, struct sockinfo *si)
 //   net_drop(m, &netstats.sock_rx_queue_full) and counts it in s->dropped
 //   (sockinfo reports it).  Without a bound one flood of datagrams to a
 //   socket nobody reads takes every mbuf in the kernel.
-// - Otherwise mbufq_pushtail(&s->rxq, m), then wake the reader:
-//   sock_recvfrom() sleeps on &s->rxq, so wakeup(&s->rxq), after the
-//   push and before releasing socklock.  A wakeup on another channel, or
-//   before the datagram is queued, is lost: the reader sleeps on.
+// - Otherwise mbufq_pushtail(&s->rxq, m) and wake the reader before
+//   releasing socklock: sock_recvfrom() sleeps on &s->rxq, so
+//   wakeup(&s->rxq).  A wakeup on another channel, or behind a condition
+//   that is false once m is queued, is lost: the reader sleeps on.
 // - net_drop() and mbuf_free() may be called after release().
 int
 sock_deliver(int type, ushort lport, struct mbuf *m)

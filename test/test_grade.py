@@ -670,3 +670,195 @@ def grade_solution(t):
         t.note("solution: %d/%d in %.1fs" % (got, top, doc["execution_time"]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# ---- Gradescope ---------------------------------------------------------------------------
+
+HOSTILE_GRADER = """#!/usr/bin/env python3
+import json, sys
+print("Score: 100/100")
+out = sys.argv[sys.argv.index("--json") + 1]
+json.dump({"score": 100, "max_score": 100, "execution_time": 0, "output": "hacked",
+           "tests": []}, open(out, "w"))
+"""
+
+
+# What tools/setup.sh names for Debian and Ubuntu, and the host compiler
+# for mkfs and the device model.
+SETUP_PACKAGES = ("gcc-riscv64-unknown-elf", "qemu-system-misc", "python3", "make", "gcc",
+                  "gdb-multiarch", "tshark")
+
+
+def unpack_bundle(t, bundle, root):
+    """A fake /autograder: the bundle in source/ (file modes kept, as unzip
+    keeps them), run_autograder copied to the top as Gradescope does, an
+    empty submission/."""
+    import zipfile
+    source = os.path.join(root, "source")
+    with zipfile.ZipFile(bundle) as z:
+        for info in z.infolist():
+            path = z.extract(info, source)
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                os.chmod(path, mode)
+    for name in ("setup.sh", "run_autograder"):
+        t.check(os.access(os.path.join(source, name), os.X_OK),
+                "%s is not an executable at the top of the bundle" % name)
+    res = subprocess.run(["sh", "-n", os.path.join(source, "setup.sh")], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True)
+    t.check(res.returncode == 0, "setup.sh is not valid sh:\n" + res.stdout)
+    with open(os.path.join(source, "setup.sh")) as f:
+        script = f.read()
+    for pkg in SETUP_PACKAGES:
+        t.check(re.search(r"\b%s\b" % re.escape(pkg), script), "setup.sh does not install %s" % pkg)
+    shutil.copy2(os.path.join(source, "run_autograder"), root)
+    os.makedirs(os.path.join(root, "submission"))
+    return root
+
+
+def submit(root, files):
+    """Put {path in the submission: text or bytes} in root/submission."""
+    for rel, data in files.items():
+        path = os.path.join(root, "submission", rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+
+
+def start_autograder(t, root, tests):
+    env = dict(clean_env(), AUTOGRADER_ROOT=root)
+    if tests:
+        env["AUTOGRADER_TESTS"] = " ".join(tests)
+    t.step("AUTOGRADER_ROOT=%s AUTOGRADER_TESTS='%s' run_autograder"
+           % (os.path.basename(root), " ".join(tests or [])))
+    return subprocess.Popen([os.path.join(root, "run_autograder")], cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            universal_newlines=True, env=env, start_new_session=True)
+
+
+def autograder_results(t, what, proc, root):
+    try:
+        output, _ = proc.communicate(timeout=GRADE_TIMEOUT + BUILD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 15)
+        output, _ = proc.communicate()
+        t.check(False, "%s: run_autograder took over %ds:\n%s"
+                % (what, GRADE_TIMEOUT + BUILD_TIMEOUT, output[-3000:]))
+    t.check(proc.returncode == 0, "%s: run_autograder exited with %s:\n%s"
+            % (what, proc.returncode, output[-3000:]))
+    with open(os.path.join(root, "results", "results.json")) as f:
+        doc = json.load(f)
+    check_results_json(t, doc, doc.get("score"), doc.get("max_score"))
+    t.check(doc.get("visibility") == "visible" and
+            all(c.get("visibility") == "visible" for c in doc["tests"]),
+            "%s: results.json does not make the tests visible" % what)
+    return doc, output
+
+
+def case_of(g, doc):
+    """{test name: (passed, output)} from results.json."""
+    by_label = {x.label: x.name for x in g.TESTS}
+    return {by_label.get(c["name"], c["name"]): (c["status"] == "passed", c["output"])
+            for c in doc["tests"]}
+
+
+@test("gradescope", "make gradescope: run_autograder on a fake /autograder grades the solution M/M, a stub with the no-code points only, a broken driver with its hint, ignores a hostile grader and Makefile, and scores a missing or binary file 0 with the reason")
+def gradescope(t):
+    g, h = load_grader(), load_handout()
+    work = tempfile.mkdtemp(prefix="gradescope-")
+    procs = {}
+    try:
+        bundles = {}
+        for variant in ("e1000", "udp"):
+            bundles[variant] = os.path.join(work, "bundle-%s.zip" % variant)
+            res = sh(t, ["make", "-s", "gradescope", "LAB=" + variant], REPO, 120, "make gradescope")
+            t.check(res.returncode == 0, "make gradescope failed:\n" + res.stdout)
+            made = os.path.join(REPO, "gradescope.zip" if variant == h.DEFAULT_VARIANT
+                                else "gradescope-%s.zip" % variant)
+            t.check(os.path.exists(made), "make gradescope LAB=%s did not write %s" % (variant, made))
+            shutil.move(made, bundles[variant])
+        with open(os.path.join(REPO, "kernel", "e1000.c")) as f:
+            driver = f.read()
+        with open(os.path.join(REPO, "kernel", "socket.c")) as f:
+            sockets = f.read()
+        # Each variant's image is set up once (setup.sh's last step: the
+        # reference tree built), then copied for each submission.
+        images = {}
+        for variant, bundle in bundles.items():
+            images[variant] = unpack_bundle(t, bundle, os.path.join(work, "image-" + variant))
+            res = sh(t, ["make", "-s", "all"], os.path.join(images[variant], "source", "xv6-net"),
+                     BUILD_TIMEOUT, "make")
+            t.check(res.returncode == 0, "the %s bundle's tree did not build:\n%s"
+                    % (variant, res.stdout[-2000:]))
+        roots = {}
+        for what, variant in (("solution", "udp"), ("stub", "udp"), ("broken", "e1000"),
+                              ("hostile", "e1000"), ("missing", "e1000"), ("binary", "e1000")):
+            roots[what] = shutil.copytree(images[variant], os.path.join(work, what), symlinks=True)
+        stub = {}
+        for rel in h.VARIANTS["udp"][1]:
+            with open(os.path.join(roots["stub"], "source", "xv6-net", rel)) as f:
+                stub[rel] = f.read()
+        # The zip `make zipball` writes holds the files at their paths; a
+        # student may also upload the files alone, or a tree around them.
+        submit(roots["solution"], {"kernel/e1000.c": driver, "kernel/socket.c": sockets})
+        submit(roots["stub"], {os.path.basename(rel): text for rel, text in stub.items()})
+        submit(roots["broken"], {"xv6-net/kernel/e1000.c": GUEST_BROKEN["no barrier before TDT"][0](driver)})
+        submit(roots["hostile"], {"kernel/e1000.c": stub["kernel/e1000.c"],
+                                  "grade-lab-net": HOSTILE_GRADER, "xv6-net/grade-lab-net": HOSTILE_GRADER,
+                                  "Makefile": "all:\n\t@echo built\n", "kernel/socket.c": "garbage(",
+                                  "kernel/e1000.c.orig": driver})
+        submit(roots["binary"], {"kernel/e1000.c": b"\x7fELF\x02\x01\x01\0\xff\xfe"})
+
+        for what in ("missing", "binary"):
+            doc, _ = autograder_results(t, what, start_autograder(t, roots[what], None), roots[what])
+            t.check(doc["score"] == 0 and doc["max_score"] == sum(x.points for x in g.TESTS),
+                    "%s: %s/%s" % (what, doc["score"], doc["max_score"]))
+            t.check(len(doc["tests"]) == len(g.TESTS), "%s: every test should be listed" % what)
+            t.expect(doc["output"], {"missing": r"kernel/e1000\.c is not in your submission",
+                                     "binary": r"kernel/e1000\.c .*not a text file"}[what],
+                     "%s: the reason" % what)
+            t.step("%s: 0/%d: %s" % (what, doc["max_score"], doc["output"].split("\n")[-1]))
+
+        # Side by side: each rebuilds two files, then waits on its guests.
+        runs = (("solution", None), ("broken", ["driver-tx", "txone"]), ("stub", None),
+                ("hostile", ["boot", "driver-tx"]))
+        docs = {}
+        procs = {what: start_autograder(t, roots[what], tests) for what, tests in runs}
+        for what, proc in procs.items():
+            docs[what] = autograder_results(t, what, proc, roots[what])
+            t.step("%s: %s/%s in %ss" % (what, docs[what][0]["score"], docs[what][0]["max_score"],
+                                        docs[what][0]["execution_time"]))
+
+        doc, output = docs["solution"]
+        t.check(doc["score"] == doc["max_score"] == sum(x.points for x in g.TESTS),
+                "the solution scored %s/%s:\n%s" % (doc["score"], doc["max_score"], output[-4000:]))
+
+        doc, output = docs["stub"]
+        free = [n for n, (ok, _) in case_of(g, doc).items() if ok]
+        t.check(sorted(free) == sorted(NO_CODE_TESTS),
+                "the stub passed %s; only %s need no code:\n%s" % (free, NO_CODE_TESTS, output[-4000:]))
+        t.expect(doc["output"], r"took e1000\.c from your submission as kernel/e1000\.c",
+                 "the stub found by name")
+
+        doc, output = docs["broken"]
+        cases = case_of(g, doc)
+        for name, key in (("driver-tx", "barrier-tx"), ("txone", "no-tx-barrier")):
+            t.check(not cases[name][0] and g.HINTS[key] in cases[name][1],
+                    "broken driver: %s should fail with hint %s:\n%s" % (name, key, cases[name][1]))
+
+        doc, output = docs["hostile"]
+        cases = case_of(g, doc)
+        t.check(cases["boot"][0] and not cases["driver-tx"][0] and doc["score"] == g.BY_NAME["boot"].points,
+                "hostile submission: expected boot only (%d points), got %s/%s:\n%s"
+                % (g.BY_NAME["boot"].points, doc["score"], doc["max_score"], output[-3000:]))
+        t.expect(doc["output"], r"ignored \(only the files above are graded\): .*grade-lab-net",
+                 "the hostile files reported as ignored")
+        t.note("solution %s/%s; stub %s/%s; broken driver %s/%s; hostile %s/%s; missing and binary 0"
+               % tuple(x for w in ("solution", "stub", "broken", "hostile")
+                       for x in (docs[w][0]["score"], docs[w][0]["max_score"])))
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, 15)
+                proc.wait()
+        shutil.rmtree(work, ignore_errors=True)

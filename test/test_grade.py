@@ -1,4 +1,4 @@
-"""test_grade.py: the autograder and the handout: pcap checks, broken drivers, the handout's build and score, the solution's M/M."""
+"""test_grade.py: the autograder and the handouts: pcap checks, broken drivers and sockets, every variant's handout build and score, the solution's M/M, the Gradescope bundle."""
 
 import importlib.machinery
 import importlib.util
@@ -12,6 +12,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import zipfile
 
 import qemu
 from netpeer import checksum as csum
@@ -693,7 +694,6 @@ def unpack_bundle(t, bundle, root):
     """A fake /autograder: the bundle in source/ (file modes kept, as unzip
     keeps them), run_autograder copied to the top as Gradescope does, an
     empty submission/."""
-    import zipfile
     source = os.path.join(root, "source")
     with zipfile.ZipFile(bundle) as z:
         for info in z.infolist():

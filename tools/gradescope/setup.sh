@@ -3,9 +3,10 @@
 #
 # Pick "Ubuntu 24.04" as the autograder's base image: 22.04's QEMU (6.2) is
 # too old for the lab (7.2 or newer; 24.04 has 8.2).  Gradescope runs this
-# once, as root, when it builds the image.  The package names are Ubuntu
-# 24.04's (the same as Debian 12's); tshark's debconf question is answered
-# first.  It ends with tools/setup.sh --check, which fails when QEMU is too
+# once, as root, when it builds the image.  The package names are checked
+# against Debian 12's archive, not Ubuntu 24.04's (expected the same); a
+# missing one stops the image build.  tshark's debconf question is
+# answered first.  It ends with tools/setup.sh --check, which fails when QEMU is too
 # old, so a wrong base image shows up in the build log, not in grades;
 # then it builds the reference tree.
 set -eu

@@ -261,6 +261,48 @@ def scan_handout(t, out, secret):
                         "solution line in handout file %s: %r" % (rel, line.strip()))
 
 
+# (text, variant, the handout's text or the error's "file:line: start")
+MARKER_CASES = [
+    ("a\n  // >>> solution udp\n  x = 1;\n  // === stub\n  // x = 0;\n  // <<< solution\nb\n",
+     "udp", "a\n  x = 0;\nb\n"),
+    ("a\n  // >>> solution udp\n  x = 1;\n  // === stub\n  // x = 0;\n  // <<< solution\nb\n",
+     "e1000", "a\n  x = 1;\nb\n"),
+    ("a\n// >>> solution\nx\n// === stub\n// y\n// <<< solution\n", "e1000", "a\ny\n"),
+    ("a\n// >>> solution tcp\nx\n", "udp", "f.c:2: unknown variant 'tcp'"),
+    ("// >>> solution\nx\n// === stub udp\n// y\n// <<< solution\n", "udp",
+     "f.c:3: only the opening marker names variants"),
+    ("// >>> solution\nx\n// === stub\ny\n// <<< solution\n", "udp",
+     "f.c:4: a stub line must be a comment"),
+    ("// >>> solution udp\nx\n// <<< solution\n", "udp", "f.c:3: "),
+]
+DOC_CASES = [
+    ("a\n<!-- >>> only udp -->\nu\n<!-- <<< only -->\nb\n", "udp", "a\nu\nb\n"),
+    ("a\n<!-- >>> only udp -->\nu\n<!-- <<< only -->\nb\n", "e1000", "a\nb\n"),
+    ("a\n<!-- >>> only udp -->\nu\n", "e1000", "f.md:2: section never closed"),
+    ("<!-- >>> only udp -->\n<!-- >>> only e1000 -->\n", "udp", "f.md:2: a section opened inside"),
+    ("<!-- >>> only tcp -->\n<!-- <<< only -->\n", "udp", "f.md:1: unknown variant 'tcp'"),
+    ("<!-- <<< only -->\n", "udp", "f.md:1: "),
+]
+
+
+@test("handout-markers", "the handout's markers: a region for one variant is stripped there and kept elsewhere; Markdown sections per variant; every marker error names the file and line")
+def handout_markers(t):
+    h = load_handout()
+    for cases, fn, where in ((MARKER_CASES, lambda x, v: h.strip_solutions(x, "f.c", v)[0], "f.c"),
+                             (DOC_CASES, lambda x, v: h.variant_sections(x, "f.md", v), "f.md")):
+        for text, variant, want in cases:
+            try:
+                got = fn(text, variant)
+            except h.MarkerError as e:
+                got = str(e)
+            if want.startswith(where + ":"):
+                t.check(got.startswith(want), "%s as %s: expected the error %r, got %r"
+                        % (text.strip().split("\n")[:3], variant, want, got))
+            else:
+                t.check(got == want, "%s as %s: expected %r, got %r" % (text, variant, want, got))
+            t.step("%s: %r" % (variant, got))
+
+
 def boot_handout(t, out, work):
     """Build the handout as a student would, boot it, and see nettests
     txone fail cleanly on the stub driver."""

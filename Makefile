@@ -183,11 +183,24 @@ grade: check-tools
 	$(MAKE) -C $(GRADEDIR) all
 	$(GRADEDIR)/grade-lab-net --keep $(CURDIR) $(GRADEFLAGS)
 
-# The student tree without the solution: handout/xv6-net and its tarball.
+# The student tree without the solution, for the assignment variant LAB
+# (tools/handout.py lists them): handout/xv6-net (the default, e1000) or
+# handout/xv6-net-LAB, and its tarball.
+LAB ?= e1000
 handout:
-	python3 tools/handout.py
+	python3 tools/handout.py --lab $(LAB)
 
-.PHONY: grade handout
+# Gradescope's autograder bundle for LAB: gradescope.zip (gradescope-LAB.zip
+# for a variant other than the default); see tools/gradescope.py.
+gradescope:
+	python3 tools/gradescope.py --lab $(LAB)
+
+# The student's side: submission.zip with the files they write (their
+# tree's variant, tools/variant), to upload to Gradescope.
+zipball:
+	python3 tools/zipball.py
+
+.PHONY: grade handout gradescope zipball
 
 # ---- performance ----------------------------------------------------------------
 # `make bench` measures the network data path: fresh boots of this kernel and

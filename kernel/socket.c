@@ -212,9 +212,30 @@ sockwrite(struct sock *s, uint64 addr, int n)
 // Wait for a datagram and copy up to n bytes of it to user address addr;
 // the rest of it is discarded.  The sender goes to *raddr and *rport when
 // they are not 0.  If the copy fails the datagram stays queued.
+//
+// Hints:
+// - socklock covers every queue: hold it while you look at s->rxq and
+//   take from it.
+// - While s->rxq.len is 0, sleep(&s->rxq, &socklock), and look again when
+//   it returns (another reader may have been first).  sleep() releases
+//   socklock only once the process is asleep, and sock_deliver() wakes it
+//   holding socklock, so a datagram cannot slip in between the look and
+//   the sleep.  Looking at the queue without socklock opens exactly that
+//   gap: a lost wakeup, and the reader sleeps with a datagram queued.
+// - Hold no lock but socklock when calling sleep(): it releases only the
+//   one it is given, and switching away with another spinlock held panics
+//   ("sched: other locks held").
+// - A process killed while it waits (killed(myproc())) must not sleep on:
+//   release socklock and return -1.
+// - The datagram is s->rxq.head: m->len bytes at m->head.  Copy at most n
+//   of them with either_copyout(1, addr, ...); only when that worked take
+//   it off the queue (mbufq_pophead()), else return -1 and leave it there.
+// - The sender is in m->raddr and m->rport; mbuf_free() the datagram when
+//   done, and return the number of bytes copied.
 int
 sock_recvfrom(struct sock *s, uint64 addr, int n, uint *raddr, int *rport)
 {
+  // >>> solution udp
   struct mbuf *m;
 
   if(n < 0)
@@ -242,6 +263,10 @@ sock_recvfrom(struct sock *s, uint64 addr, int n, uint *raddr, int *rport)
     *rport = m->rport;
   mbuf_free(m);
   return n;
+  // === stub
+  // // Your code here.
+  // return -1;
+  // <<< solution
 }
 
 int
@@ -266,9 +291,30 @@ sock_info(struct sock *s, struct sockinfo *si)
 // Queue m, which came from m->raddr:m->rport, on the socket of a type
 // bound to lport.  Each socket drops only what overflows its own queue.
 // Returns -1 (and frees m) if no socket has that port.
+//
+// Hints:
+// - socklock covers the table of sockets and every queue: hold it from the
+//   look-up until m is queued and the reader woken.
+// - sock_find(type, lport) is the socket bound to the datagram's
+//   destination port (lport; m->rport is the sender's port).  None: free
+//   m and return -1 (udp_input() counts udp_rx_no_port).
+// - A connected socket (s->raddr not 0) takes datagrams only from its
+//   peer (s->raddr, s->rport): drop the others with
+//   net_drop(m, &netstats.sock_rx_wrong_peer) and return 0.
+// - The queue is bounded: a socket already holding SOCK_QUEUE_MAX
+//   datagrams (netinfo.h) drops m with
+//   net_drop(m, &netstats.sock_rx_queue_full) and counts it in s->dropped
+//   (sockinfo reports it).  Without a bound one flood of datagrams to a
+//   socket nobody reads takes every mbuf in the kernel.
+// - Otherwise mbufq_pushtail(&s->rxq, m) and wake the reader before
+//   releasing socklock: sock_recvfrom() sleeps on &s->rxq, so
+//   wakeup(&s->rxq).  A wakeup on another channel, or behind a condition
+//   that is false once m is queued, is lost: the reader sleeps on.
+// - net_drop() and mbuf_free() may be called after release().
 int
 sock_deliver(int type, ushort lport, struct mbuf *m)
 {
+  // >>> solution udp
   struct sock *s;
   uint64 *why = 0;
 
@@ -295,4 +341,9 @@ sock_deliver(int type, ushort lport, struct mbuf *m)
   if(why)
     net_drop(m, why);
   return 0;
+  // === stub
+  // // Your code here.
+  // mbuf_free(m);
+  // return -1;
+  // <<< solution
 }

@@ -1,4 +1,4 @@
-"""test_grade.py: the autograder and the handout: pcap checks, broken drivers, the handout's build and score, the solution's M/M."""
+"""test_grade.py: the autograder and the handouts: pcap checks, broken drivers and sockets, every variant's handout build and score, the solution's M/M, the Gradescope bundle."""
 
 import importlib.machinery
 import importlib.util
@@ -12,6 +12,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import zipfile
 
 import qemu
 from netpeer import checksum as csum
@@ -208,27 +209,30 @@ def grade_pcap(t):
 
 # ---- the handout ---------------------------------------------------------------------------
 
-MARKER_RE = re.compile(r"^\s*// (>>>|===|<<<) \w+\s*$", re.M)
+MARKER_RE = re.compile(r"^\s*// (>>>|===|<<<) \w+( \w+)*\s*$", re.M)
 
 
-def solution_lines(tree):
-    """Lines of marked solutions that occur nowhere else in the tree's C files."""
-    inside, outside = set(), set()
+def c_files(tree):
     for dirpath, _, files in os.walk(tree):
-        if os.path.relpath(dirpath, tree).split(os.sep)[0] in (".git", "handout"):
+        if os.path.relpath(dirpath, tree).split(os.sep)[0] in (".git", "handout", ".grade"):
             continue
         for name in files:
-            if not name.endswith((".c", ".h", ".S")):
-                continue
-            state = None
-            with open(os.path.join(dirpath, name), encoding="utf-8") as f:
-                for line in f:
-                    m = MARKER_RE.match(line)
-                    if m:
-                        state = {">>>": "sol", "===": "stub", "<<<": None}[m.group(1)]
-                        continue
-                    (inside if state == "sol" else outside).add(line.strip())
-    return {l for l in inside - outside if len(l) > 3}
+            if name.endswith((".c", ".h", ".S")):
+                yield os.path.relpath(os.path.join(dirpath, name), tree)
+
+
+def solution_lines(tree, variant):
+    """Lines of the solutions the variant's handout strips that occur nowhere
+    else in the tree's C files (as that handout has them)."""
+    strip = load_handout().strip_solutions
+    inside, outside = set(), set()
+    for rel in c_files(tree):
+        with open(os.path.join(tree, rel), encoding="utf-8") as f:
+            text = f.read()
+        kept = {l.strip() for l in strip(text, rel, variant)[0].splitlines()}
+        inside |= {l.strip() for l in text.splitlines() if not MARKER_RE.match(l)} - kept
+        outside |= kept
+    return {l for l in inside - outside if len(l) > 3 and not l.startswith("// ")}
 
 
 def scan_handout(t, out, secret):
@@ -245,63 +249,154 @@ def scan_handout(t, out, secret):
                 t.check(False, "a binary file in the handout: %s" % rel)
             if rel.endswith((".c", ".h", ".S")):   # the docs show the syntax
                 t.reject(text, MARKER_RE.pattern, "marker in handout file %s" % rel)
+            if rel.endswith(".md"):
+                t.reject(text, r"(?m)^<!-- (>>>|<<<) only", "section marker in handout file %s" % rel)
             for line in text.splitlines():
                 t.check(line.strip() not in secret,
                         "solution line in handout file %s: %r" % (rel, line.strip()))
 
 
-@test("handout", "make handout: no solution, builds with -Werror, boots, nettests fails cleanly, grade gives only the no-code points")
+# (text, variant, the handout's text or the error's "file:line: start")
+MARKER_CASES = [
+    ("a\n  // >>> solution udp\n  x = 1;\n  // === stub\n  // x = 0;\n  // <<< solution\nb\n",
+     "udp", "a\n  x = 0;\nb\n"),
+    ("a\n  // >>> solution udp\n  x = 1;\n  // === stub\n  // x = 0;\n  // <<< solution\nb\n",
+     "e1000", "a\n  x = 1;\nb\n"),
+    ("a\n// >>> solution\nx\n// === stub\n// y\n// <<< solution\n", "e1000", "a\ny\n"),
+    ("a\n// >>> solution tcp\nx\n", "udp", "f.c:2: unknown variant 'tcp'"),
+    ("// >>> solution\nx\n// === stub udp\n// y\n// <<< solution\n", "udp",
+     "f.c:3: only the opening marker names variants"),
+    ("// >>> solution\nx\n// === stub\ny\n// <<< solution\n", "udp",
+     "f.c:4: a stub line must be a comment"),
+    ("// >>> solution udp\nx\n// <<< solution\n", "udp", "f.c:3: "),
+]
+DOC_CASES = [
+    ("a\n<!-- >>> only udp -->\nu\n<!-- <<< only -->\nb\n", "udp", "a\nu\nb\n"),
+    ("a\n<!-- >>> only udp -->\nu\n<!-- <<< only -->\nb\n", "e1000", "a\nb\n"),
+    ("a\n<!-- >>> only udp -->\nu\n", "e1000", "f.md:2: section never closed"),
+    ("<!-- >>> only udp -->\n<!-- >>> only e1000 -->\n", "udp", "f.md:2: a section opened inside"),
+    ("<!-- >>> only tcp -->\n<!-- <<< only -->\n", "udp", "f.md:1: unknown variant 'tcp'"),
+    ("<!-- <<< only -->\n", "udp", "f.md:1: "),
+]
+
+
+@test("handout-markers", "the handout's markers: a region for one variant is stripped there and kept elsewhere; Markdown sections per variant; every marker error names the file and line")
+def handout_markers(t):
+    h = load_handout()
+    for cases, fn, where in ((MARKER_CASES, lambda x, v: h.strip_solutions(x, "f.c", v)[0], "f.c"),
+                             (DOC_CASES, lambda x, v: h.variant_sections(x, "f.md", v), "f.md")):
+        for text, variant, want in cases:
+            try:
+                got = fn(text, variant)
+            except h.MarkerError as e:
+                got = str(e)
+            if want.startswith(where + ":"):
+                t.check(got.startswith(want), "%s as %s: expected the error %r, got %r"
+                        % (text.strip().split("\n")[:3], variant, want, got))
+            else:
+                t.check(got == want, "%s as %s: expected %r, got %r" % (text, variant, want, got))
+            t.step("%s: %r" % (variant, got))
+
+
+def boot_handout(t, out, work):
+    """Build the handout as a student would, boot it, and see nettests
+    txone fail cleanly on the stub driver."""
+    res = sh(t, ["make", "-s", "all"], out, BUILD_TIMEOUT, "make")
+    t.check(res.returncode == 0, "the handout did not build:\n" + res.stdout[-2000:])
+    t.step("boot the handout %s" % os.path.basename(out))
+    fwd = qemu.free_ports(2, "udp")
+    isolated = {"FWDPORT": fwd[0], "FWDPORT2": fwd[1],
+                "PCAP": os.path.join(work, os.path.basename(out) + "-boot.pcap")}
+    g = qemu.Guest(qemu.qemu_command(isolated, repo=out), cwd=out, echo=t.verbose)
+    t.guests.append(g)
+    g.wait_prompt(60)
+    t.check("e1000" in g.text, "the handout's kernel does not report the e1000")
+    cmd = "nettests -p %d txone" % qemu.free_port("udp")
+    t.step("$ " + cmd)
+    res_out = g.run(cmd, 60)
+    t.transcript.append("  " + res_out.strip().replace("\n", "\n  "))
+    t.expect(res_out, r"testing txone: FAILED", "nettests txone failing on the stub driver")
+    t.check(not g.panicked(), "the handout's kernel panicked: %s" % g.panicked())
+    g.close()
+
+
+@test("handout", "make handout [LAB=udp]: for every variant no solution of its own, builds with -Werror, boots, nettests fails cleanly, grade gives only the no-code points; the other variant keeps that code")
 def handout(t):
-    secret = solution_lines(REPO)
-    t.check(len(secret) >= 10, "found only %d solution lines in the tree" % len(secret))
+    h, g = load_handout(), load_grader()
     work = tempfile.mkdtemp(prefix="grade-handout-")
+    runs = {}
     try:
-        out, tar = os.path.join(work, "xv6-net"), os.path.join(work, "xv6-net.tar.gz")
-        res = sh(t, [sys.executable, "tools/handout.py", "-o", out, "--tar", tar], REPO, 60,
-                 "tools/handout.py")
-        t.check(res.returncode == 0, "tools/handout.py failed:\n" + res.stdout)
-        scan_handout(t, out, secret)
-        with tarfile.open(tar) as tf:
-            names = tf.getnames()
-        t.check("xv6-net/kernel/e1000.c" in names and "xv6-net/LAB.md" in names,
-                "the tarball lacks the lab files")
+        trees = {}
+        for variant in h.VARIANTS:
+            secret = solution_lines(REPO, variant)
+            t.check(len(secret) >= 10, "%s: found only %d solution lines in the tree"
+                    % (variant, len(secret)))
+            name = h.handout_name(variant)
+            out, tar = os.path.join(work, name), os.path.join(work, name + ".tar.gz")
+            res = sh(t, [sys.executable, "tools/handout.py", "--lab", variant, "-o", out,
+                         "--tar", tar], REPO, 60, "tools/handout.py")
+            t.check(res.returncode == 0, "tools/handout.py failed:\n" + res.stdout)
+            scan_handout(t, out, secret)
+            with tarfile.open(tar) as tf:
+                names = tf.getnames()
+            for rel in ("kernel/e1000.c", "LAB.md", h.VARIANT_FILE) + h.VARIANTS[variant][1]:
+                t.check("%s/%s" % (name, rel) in names, "the %s tarball lacks %s" % (variant, rel))
+            with open(os.path.join(out, h.VARIANT_FILE)) as f:
+                t.check(f.read().strip() == variant, "%s: %s names another variant"
+                        % (variant, h.VARIANT_FILE))
+            with open(os.path.join(out, "Makefile")) as f:
+                t.check("-Werror" in f.read(), "the handout's Makefile does not build with -Werror")
+            t.check(g.no_code_tests(variant) == list(NO_CODE_TESTS),
+                    "%s: the grader's no-code tests are %s, not %s"
+                    % (variant, g.no_code_tests(variant), NO_CODE_TESTS))
+            trees[variant] = (out, secret, len(names))
+        # The default variant keeps the udp variant's solution as given code.
+        with open(os.path.join(trees[h.DEFAULT_VARIANT][0], "kernel", "socket.c")) as f:
+            given = {l.strip() for l in f}
+        t.check(trees["udp"][1] <= given | trees[h.DEFAULT_VARIANT][1],
+                "the default handout lacks lines of the udp variant's code: %s"
+                % sorted(trees["udp"][1] - given - trees[h.DEFAULT_VARIANT][1])[:5])
 
-        with open(os.path.join(out, "Makefile")) as f:
-            t.check("-Werror" in f.read(), "the handout's Makefile does not build with -Werror")
+        # make grade in each (a clean build with -Werror, then the grader), side by side.
+        expected = sum(g.BY_NAME[n].points for n in NO_CODE_TESTS)
+        total = sum(x.points for x in g.TESTS)
+        for variant, (out, _, _) in trees.items():
+            flags = "--json %s --keep %s" % (os.path.join(out, "results.json"), out)
+            t.step("%s$ make grade GRADEFLAGS='%s'" % (os.path.basename(out), flags))
+            runs[variant] = subprocess.Popen(["make", "grade", "GRADEFLAGS=" + flags], cwd=out,
+                                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                             universal_newlines=True, env=qemu.make_env(),
+                                             start_new_session=True)
+        scores = []
+        for variant, proc in runs.items():
+            out = trees[variant][0]
+            try:
+                output, _ = proc.communicate(timeout=GRADE_TIMEOUT + BUILD_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                t.check(False, "%s: make grade took over %ds" % (variant, GRADE_TIMEOUT + BUILD_TIMEOUT))
+            t.transcript.append("  " + output.strip().replace("\n", "\n  ")[-3000:])
+            m = SCORE_RE.search(output)
+            t.check(m, "%s: make grade printed no score:\n%s" % (variant, output[-3000:]))
+            got, top = int(m.group(1)), int(m.group(2))
+            t.check(top == total and got == expected,
+                    "the %s handout scored %d/%d; expected %d/%d (%s only)"
+                    % (variant, got, top, expected, total, " and ".join(NO_CODE_TESTS)))
+            with open(os.path.join(out, "results.json")) as f:
+                check_results_json(t, json.load(f), got, top)
+            t.reject(output, r"\bpanic: ", "the %s handout's kernel during grading" % variant)
+            t.expect(output, r"hint: ", "hints on the %s handout's failures" % variant)
+            scores.append("%s: %d files, scores %d/%d" % (variant, trees[variant][2], got, top))
 
-        # make grade: a clean build (with -Werror), then the grader.
-        graded = load_grader().BY_NAME
-        expected = sum(graded[n].points for n in NO_CODE_TESTS)
-        total = sum(x.points for x in graded.values())
-        output, got, top, doc = grade(t, out, timeout=GRADE_TIMEOUT + BUILD_TIMEOUT, make=True)
-        t.transcript.append("  " + output.strip().replace("\n", "\n  ")[-4000:])
-        t.check(top == total and got == expected,
-                "the handout scored %d/%d; expected %d/%d (%s only)"
-                % (got, top, expected, total, " and ".join(NO_CODE_TESTS)))
-        check_results_json(t, doc, got, top)
-        t.reject(output, r"\bpanic: ", "the handout's kernel during grading")
-        t.expect(output, r"hint: ", "hints on the handout's failures")
-
-        # make grade built and graded a copy of its own; the student's tree
-        # is built as a student would, then booted.
-        res = sh(t, ["make", "-s", "all"], out, BUILD_TIMEOUT, "make")
-        t.check(res.returncode == 0, "the handout did not build:\n" + res.stdout[-2000:])
-        t.step("boot the handout")
-        fwd = qemu.free_ports(2, "udp")
-        isolated = {"FWDPORT": fwd[0], "FWDPORT2": fwd[1],
-                    "PCAP": os.path.join(work, "boot.pcap")}
-        g = qemu.Guest(qemu.qemu_command(isolated, repo=out), cwd=out, echo=t.verbose)
-        t.guests.append(g)
-        g.wait_prompt(60)
-        t.check("e1000" in g.text, "the handout's kernel does not report the e1000")
-        cmd = "nettests -p %d txone" % qemu.free_port("udp")
-        t.step("$ " + cmd)
-        res_out = g.run(cmd, 60)
-        t.transcript.append("  " + res_out.strip().replace("\n", "\n  "))
-        t.expect(res_out, r"testing txone: FAILED", "nettests txone failing on the stub driver")
-        t.check(not g.panicked(), "the handout's kernel panicked: %s" % g.panicked())
-        t.note("handout: %d files, scores %d/%d" % (len(names), got, top))
+        # make grade built and graded a copy of its own (its boot test shows
+        # each variant's kernel boots); the student's tree of the default
+        # variant is built as a student would, then booted.
+        boot_handout(t, trees[h.DEFAULT_VARIANT][0], work)
+        t.note("handout " + "; ".join(scores))
     finally:
+        for proc in runs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, 15)
+                proc.wait()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -432,26 +527,25 @@ def graded(g, output):
     return found
 
 
-@test("grade-broken-guest", "broken drivers in a booted guest: transmit only, no barrier, DD never cleared; each fails exactly its tests with the hint that names the cause")
-def grade_broken_guest(t):
+def grade_broken_trees(t, work, cases, rel, labs=None):
+    """Grade each broken copy of the tree (rel replaced by the case's
+    text), side by side: each grader waits on its guest most of the time.
+    cases: {what: (broken text of rel, test names or None, {test: (status,
+    hint)})}, graded as the variant labs[what] names (default: the tree's);
+    checks that exactly the named tests fail as said.  Returns {what:
+    (output, seconds)}."""
     g = load_grader()
-    reference = reference_driver()
-    work = tempfile.mkdtemp(prefix="grade-guest-")
     runs = {}
     try:
-        # The grades run side by side: each waits on its guest most of the time.
-        for what, (breaks, names, _) in GUEST_BROKEN.items():
+        for what, (broken, names, _) in cases.items():
             tree = copy_tree(os.path.join(work, what.replace(" ", "-")))
-            broken = (breaks(reference) if callable(breaks)
-                      else broken_driver(t, what, BROKEN[breaks][0]))
-            t.check(broken != reference, "%s: the reference e1000.c changed; update "
-                    "GUEST_BROKEN" % what)
-            with open(os.path.join(tree, "kernel", "e1000.c"), "w") as f:
+            with open(os.path.join(tree, rel), "w") as f:
                 f.write(broken)
             res = sh(t, ["make", "-s"], tree, BUILD_TIMEOUT, "make")
             t.check(res.returncode == 0, "%s: the broken tree did not build:\n%s"
                     % (what, res.stdout[-2000:]))
-            args = [sys.executable, os.path.join(tree, "grade-lab-net"), "--keep", tree] + (names or [])
+            args = [sys.executable, os.path.join(tree, "grade-lab-net"), "--keep", tree] + \
+                (["--lab", labs[what]] if what in (labs or {}) else []) + (names or [])
             t.step("%s: %s" % (what, " ".join(args[1:])))
             runs[what] = (subprocess.Popen(args, cwd=tree, stdout=subprocess.PIPE,
                                            stderr=subprocess.STDOUT, universal_newlines=True,
@@ -465,7 +559,7 @@ def grade_broken_guest(t):
                 output, _ = proc.communicate()
                 t.check(False, "%s: the grader took over %ds:\n%s" % (what, GRADE_TIMEOUT, output[-3000:]))
             elapsed = time.monotonic() - started
-            _, names, failing = GUEST_BROKEN[what]
+            _, names, failing = cases[what]
             results = graded(g, output)
             want = names or [x.name for x in g.TESTS]
             t.check(sorted(results) == sorted(want), "%s: the grader reported %s, expected %s:\n%s"
@@ -482,6 +576,28 @@ def grade_broken_guest(t):
                                                       for n, (s_, h, _) in sorted(results.items())
                                                       if n in failing), elapsed))
             runs[what] = (output, elapsed)
+    finally:
+        for what, run in runs.items():
+            if isinstance(run[0], subprocess.Popen) and run[0].poll() is None:
+                os.killpg(run[0].pid, 15)
+                run[0].wait()
+    return runs
+
+
+@test("grade-broken-guest", "broken drivers in a booted guest: transmit only, no barrier, DD never cleared; each fails exactly its tests with the hint that names the cause")
+def grade_broken_guest(t):
+    g = load_grader()
+    reference = reference_driver()
+    work = tempfile.mkdtemp(prefix="grade-guest-")
+    try:
+        cases = {}
+        for what, (breaks, names, failing) in GUEST_BROKEN.items():
+            broken = (breaks(reference) if callable(breaks)
+                      else broken_driver(t, what, BROKEN[breaks][0]))
+            t.check(broken != reference, "%s: the reference e1000.c changed; update "
+                    "GUEST_BROKEN" % what)
+            cases[what] = (broken, names, failing)
+        runs = grade_broken_trees(t, work, cases, "kernel/e1000.c")
         send_only = runs["transmit-only driver"][0]
         results = graded(g, send_only)
         for name in ("boot", "driver-tx", "txone", "usertests"):
@@ -506,10 +622,55 @@ def grade_broken_guest(t):
                  "free not awarded in a fresh guest")
         t.note("transmit-only driver graded in %.0fs (receive broken)" % runs["transmit-only driver"][1])
     finally:
-        for what, run in runs.items():
-            if isinstance(run[0], subprocess.Popen) and run[0].poll() is None:
-                os.killpg(run[0].pid, 15)
-                run[0].wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# The udp variant's part, broken: name: (edits to the reference
+# kernel/socket.c, the tests to grade, {test: (status, hint key)}).
+SOCKET_BROKEN = {
+    "queue unbounded": (
+        [("  } else if(s->rxq.len >= SOCK_QUEUE_MAX){\n    why = &netstats.sock_rx_queue_full;\n"
+          "    s->dropped++;\n  } else {", "  } else {")],
+        ["burst"], {"burst": ("FAIL", "queue-unbounded")}),
+    # Wakes only on a condition that is never true once the datagram is
+    # queued.  A reader loses only when it sleeps before its datagram comes,
+    # which one exchange (rxone) does not always do; one of ping100's 100 does.
+    "lost wakeup": (
+        [("    if(s->rxq.len == 1)\n      wakeup(&s->rxq);", "    if(s->rxq.len == 0)\n      wakeup(&s->rxq);")],
+        ["ping100"], {"ping100": ("FAIL", "lost-wakeup")}),
+    "socket looked up by the sender's port": (
+        [("  s = sock_find(type, lport);", "  s = sock_find(type, m->rport);")],
+        ["rxone"], {"rxone": ("FAIL", "wrong-port")}),
+    "a second lock held across sleep": (
+        [("    sleep(&s->rxq, &socklock);\n", "    acquire(&waitlock);\n    sleep(&s->rxq, &waitlock);\n"
+          "    release(&waitlock);\n"),
+         ("int\nsock_recvfrom(", "static struct spinlock waitlock;\n\nint\nsock_recvfrom(")],
+        ["rxone"], {"rxone": ("FAIL", "sleep-lock")}),
+}
+
+
+@test("grade-broken-udp", "the udp variant's socket code broken four ways (queue unbounded, lost wakeup, wrong port, a lock held across sleep): each fails exactly its test with the hint that names the mistake")
+def grade_broken_udp(t):
+    with open(os.path.join(REPO, "kernel", "socket.c")) as f:
+        reference = f.read()
+    work = tempfile.mkdtemp(prefix="grade-udp-")
+    try:
+        cases = {}
+        for what, (edits, names, failing) in SOCKET_BROKEN.items():
+            text = reference
+            for old, new in edits:
+                t.check(text.count(old) == 1, "%s: the reference socket.c no longer contains "
+                        "%r exactly once; update SOCKET_BROKEN" % (what, old))
+                text = text.replace(old, new)
+            cases[what] = (text, names, failing)
+        labs = {what: "udp" for what in cases}
+        # In the default variant socket.c is given code: no hint may blame it.
+        default = "socket looked up by the sender's port, graded as the default variant"
+        cases[default] = (cases["socket looked up by the sender's port"][0], ["rxone"],
+                          {"rxone": ("FAIL", None)})
+        runs = grade_broken_trees(t, work, cases, "kernel/socket.c", labs)
+        t.note(", ".join("%s %.0fs" % (what, secs) for what, (_, secs) in runs.items()))
+    finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -553,4 +714,196 @@ def grade_solution(t):
         check_results_json(t, doc, got, top)
         t.note("solution: %d/%d in %.1fs" % (got, top, doc["execution_time"]))
     finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ---- Gradescope ---------------------------------------------------------------------------
+
+HOSTILE_GRADER = """#!/usr/bin/env python3
+import json, sys
+print("Score: 100/100")
+out = sys.argv[sys.argv.index("--json") + 1]
+json.dump({"score": 100, "max_score": 100, "execution_time": 0, "output": "hacked",
+           "tests": []}, open(out, "w"))
+"""
+
+
+# What tools/setup.sh names for Debian and Ubuntu, and the host compiler
+# for mkfs and the device model.
+SETUP_PACKAGES = ("gcc-riscv64-unknown-elf", "qemu-system-misc", "python3", "make", "gcc",
+                  "gdb-multiarch", "tshark")
+
+
+def unpack_bundle(t, bundle, root):
+    """A fake /autograder: the bundle in source/ (file modes kept, as unzip
+    keeps them), run_autograder copied to the top as Gradescope does, an
+    empty submission/."""
+    source = os.path.join(root, "source")
+    with zipfile.ZipFile(bundle) as z:
+        for info in z.infolist():
+            path = z.extract(info, source)
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                os.chmod(path, mode)
+    for name in ("setup.sh", "run_autograder"):
+        t.check(os.access(os.path.join(source, name), os.X_OK),
+                "%s is not an executable at the top of the bundle" % name)
+    res = subprocess.run(["sh", "-n", os.path.join(source, "setup.sh")], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True)
+    t.check(res.returncode == 0, "setup.sh is not valid sh:\n" + res.stdout)
+    with open(os.path.join(source, "setup.sh")) as f:
+        script = f.read()
+    for pkg in SETUP_PACKAGES:
+        t.check(re.search(r"\b%s\b" % re.escape(pkg), script), "setup.sh does not install %s" % pkg)
+    shutil.copy2(os.path.join(source, "run_autograder"), root)
+    os.makedirs(os.path.join(root, "submission"))
+    return root
+
+
+def submit(root, files):
+    """Put {path in the submission: text or bytes} in root/submission."""
+    for rel, data in files.items():
+        path = os.path.join(root, "submission", rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+
+
+def start_autograder(t, root, tests):
+    env = dict(qemu.make_env(), AUTOGRADER_ROOT=root)
+    if tests:
+        env["AUTOGRADER_TESTS"] = " ".join(tests)
+    t.step("AUTOGRADER_ROOT=%s AUTOGRADER_TESTS='%s' run_autograder"
+           % (os.path.basename(root), " ".join(tests or [])))
+    return subprocess.Popen([os.path.join(root, "run_autograder")], cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            universal_newlines=True, env=env, start_new_session=True)
+
+
+def autograder_results(t, what, proc, root):
+    try:
+        output, _ = proc.communicate(timeout=GRADE_TIMEOUT + BUILD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 15)
+        output, _ = proc.communicate()
+        t.check(False, "%s: run_autograder took over %ds:\n%s"
+                % (what, GRADE_TIMEOUT + BUILD_TIMEOUT, output[-3000:]))
+    t.check(proc.returncode == 0, "%s: run_autograder exited with %s:\n%s"
+            % (what, proc.returncode, output[-3000:]))
+    with open(os.path.join(root, "results", "results.json")) as f:
+        doc = json.load(f)
+    check_results_json(t, doc, doc.get("score"), doc.get("max_score"))
+    t.check(doc.get("visibility") == "visible" and
+            all(c.get("visibility") == "visible" for c in doc["tests"]),
+            "%s: results.json does not make the tests visible" % what)
+    return doc, output
+
+
+def case_of(g, doc):
+    """{test name: (passed, output)} from results.json."""
+    by_label = {x.label: x.name for x in g.TESTS}
+    return {by_label.get(c["name"], c["name"]): (c["status"] == "passed", c["output"])
+            for c in doc["tests"]}
+
+
+@test("gradescope", "make gradescope: run_autograder on a fake /autograder grades the solution M/M, a stub with the no-code points only, a broken driver with its hint, ignores a hostile grader and Makefile, and scores a missing or binary file 0 with the reason")
+def gradescope(t):
+    g, h = load_grader(), load_handout()
+    work = tempfile.mkdtemp(prefix="gradescope-")
+    procs = {}
+    try:
+        bundles = {}
+        for variant in ("e1000", "udp"):
+            bundles[variant] = os.path.join(work, "bundle-%s.zip" % variant)
+            res = sh(t, ["make", "-s", "gradescope", "LAB=" + variant], REPO, 120, "make gradescope")
+            t.check(res.returncode == 0, "make gradescope failed:\n" + res.stdout)
+            made = os.path.join(REPO, "gradescope.zip" if variant == h.DEFAULT_VARIANT
+                                else "gradescope-%s.zip" % variant)
+            t.check(os.path.exists(made), "make gradescope LAB=%s did not write %s" % (variant, made))
+            shutil.move(made, bundles[variant])
+        with open(os.path.join(REPO, "kernel", "e1000.c")) as f:
+            driver = f.read()
+        with open(os.path.join(REPO, "kernel", "socket.c")) as f:
+            sockets = f.read()
+        # Each variant's image is set up once (setup.sh's last step: the
+        # reference tree built), then copied for each submission.
+        images = {}
+        for variant, bundle in bundles.items():
+            images[variant] = unpack_bundle(t, bundle, os.path.join(work, "image-" + variant))
+            res = sh(t, ["make", "-s", "all"], os.path.join(images[variant], "source", "xv6-net"),
+                     BUILD_TIMEOUT, "make")
+            t.check(res.returncode == 0, "the %s bundle's tree did not build:\n%s"
+                    % (variant, res.stdout[-2000:]))
+        roots = {}
+        for what, variant in (("solution", "udp"), ("stub", "udp"), ("broken", "e1000"),
+                              ("hostile", "e1000"), ("missing", "e1000"), ("binary", "e1000")):
+            roots[what] = shutil.copytree(images[variant], os.path.join(work, what), symlinks=True)
+        stub = {}
+        for rel in h.VARIANTS["udp"][1]:
+            with open(os.path.join(roots["stub"], "source", "xv6-net", rel)) as f:
+                stub[rel] = f.read()
+        # The zip `make zipball` writes holds the files at their paths; a
+        # student may also upload the files alone, or a tree around them.
+        submit(roots["solution"], {"kernel/e1000.c": driver, "kernel/socket.c": sockets})
+        submit(roots["stub"], {os.path.basename(rel): text for rel, text in stub.items()})
+        submit(roots["broken"], {"xv6-net/kernel/e1000.c": broken_driver(t, "no barrier before TDT",
+                                                                              BROKEN["no barrier before TDT"][0])})
+        submit(roots["hostile"], {"kernel/e1000.c": stub["kernel/e1000.c"],
+                                  "grade-lab-net": HOSTILE_GRADER, "xv6-net/grade-lab-net": HOSTILE_GRADER,
+                                  "Makefile": "all:\n\t@echo built\n", "kernel/socket.c": "garbage(",
+                                  "kernel/e1000.c.orig": driver})
+        submit(roots["binary"], {"kernel/e1000.c": b"\x7fELF\x02\x01\x01\0\xff\xfe"})
+
+        for what in ("missing", "binary"):
+            doc, _ = autograder_results(t, what, start_autograder(t, roots[what], None), roots[what])
+            t.check(doc["score"] == 0 and doc["max_score"] == sum(x.points for x in g.TESTS),
+                    "%s: %s/%s" % (what, doc["score"], doc["max_score"]))
+            t.check(len(doc["tests"]) == len(g.TESTS), "%s: every test should be listed" % what)
+            t.expect(doc["output"], {"missing": r"kernel/e1000\.c is not in your submission",
+                                     "binary": r"kernel/e1000\.c .*not a text file"}[what],
+                     "%s: the reason" % what)
+            t.step("%s: 0/%d: %s" % (what, doc["max_score"], doc["output"].split("\n")[-1]))
+
+        # Side by side: each rebuilds two files, then waits on its guests.
+        runs = (("solution", None), ("broken", ["driver-tx", "txone"]), ("stub", None),
+                ("hostile", ["boot", "driver-tx"]))
+        docs = {}
+        procs = {what: start_autograder(t, roots[what], tests) for what, tests in runs}
+        for what, proc in procs.items():
+            docs[what] = autograder_results(t, what, proc, roots[what])
+            t.step("%s: %s/%s in %ss" % (what, docs[what][0]["score"], docs[what][0]["max_score"],
+                                        docs[what][0]["execution_time"]))
+
+        doc, output = docs["solution"]
+        t.check(doc["score"] == doc["max_score"] == sum(x.points for x in g.TESTS),
+                "the solution scored %s/%s:\n%s" % (doc["score"], doc["max_score"], output[-4000:]))
+
+        doc, output = docs["stub"]
+        free = [n for n, (ok, _) in case_of(g, doc).items() if ok]
+        t.check(sorted(free) == sorted(NO_CODE_TESTS),
+                "the stub passed %s; only %s need no code:\n%s" % (free, NO_CODE_TESTS, output[-4000:]))
+        t.expect(doc["output"], r"took e1000\.c from your submission as kernel/e1000\.c",
+                 "the stub found by name")
+
+        doc, output = docs["broken"]
+        cases = case_of(g, doc)
+        for name, key in (("driver-tx", "barrier-tx"), ("txone", "no-tx-barrier")):
+            t.check(not cases[name][0] and g.HINTS[key] in cases[name][1],
+                    "broken driver: %s should fail with hint %s:\n%s" % (name, key, cases[name][1]))
+
+        doc, output = docs["hostile"]
+        cases = case_of(g, doc)
+        t.check(cases["boot"][0] and not cases["driver-tx"][0] and doc["score"] == g.BY_NAME["boot"].points,
+                "hostile submission: expected boot only (%d points), got %s/%s:\n%s"
+                % (g.BY_NAME["boot"].points, doc["score"], doc["max_score"], output[-3000:]))
+        t.expect(doc["output"], r"ignored \(only the files above are graded\): .*grade-lab-net",
+                 "the hostile files reported as ignored")
+        t.note("solution %s/%s; stub %s/%s; broken driver %s/%s; hostile %s/%s; missing and binary 0"
+               % tuple(x for w in ("solution", "stub", "broken", "hostile")
+                       for x in (docs[w][0]["score"], docs[w][0]["max_score"])))
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, 15)
+                proc.wait()
         shutil.rmtree(work, ignore_errors=True)

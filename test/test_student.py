@@ -20,6 +20,7 @@ INSTRUCTOR_TERMS = re.compile(r"handout\.py|make handout|test_grade|test_student
                               r"|solution|marker|instructor|ceiling|INSTRUCTOR_ONLY", re.I)
 # What a student README cannot do without.
 MUST_NAME = ("LAB.md", "make qemu", "make server", "make grade", "make qemu-gdb", "make test",
+             "make zipball",
              "tools/setup.sh", "gdb-multiarch", "add-auto-load-safe-path", "packets.pcap",
              "10.0.2.15", "10.0.2.2")
 FILE_SUFFIXES = (".c", ".h", ".S", ".py", ".md", ".sh", ".ld", ".img", ".pcap", ".elf",
@@ -104,7 +105,7 @@ def check_commands(t, tree, text, where, strict, checked):
                 "%s runs %s in the guest: no user/%s.c" % (where, prog, prog))
 
 
-@test("student-readme", "the handout's README is the students': no instructor matters, names only shipped files, every tool it or LAB.md runs is in setup.sh")
+@test("student-readme", "every variant's handout README is the students': no instructor matters, names only shipped files (its variant's among them), every tool it or LAB.md runs is in setup.sh")
 def student_readme(t):
     work = tempfile.mkdtemp(prefix="student-readme-")
     try:
@@ -112,31 +113,69 @@ def student_readme(t):
         src = copy_tree(os.path.join(work, "tree"))
         res = sh(t, [sys.executable, "tools/gradetree.py", ".grade"], src, 60, "gradetree.py")
         t.check(res.returncode == 0, "tools/gradetree.py failed:\n" + res.stdout)
-        out, tar = os.path.join(work, "xv6-net"), os.path.join(work, "xv6-net.tar.gz")
-        res = sh(t, [sys.executable, "tools/handout.py", "--src", src, "-o", out, "--tar", tar],
-                 REPO, 60, "tools/handout.py")
-        t.check(res.returncode == 0, "tools/handout.py failed:\n" + res.stdout)
-        for rel in (".grade", handout.STUDENT_README, "test/test_student.py"):
-            t.check(not os.path.exists(os.path.join(out, rel)), "the handout ships %s" % rel)
-
-        with open(os.path.join(out, "README.md")) as f:
-            text = f.read()
-        with open(os.path.join(REPO, handout.STUDENT_README)) as f:
-            t.check(text == f.read(), "the handout's README.md is not %s" % handout.STUDENT_README)
-        t.reject(text, "(?i)" + INSTRUCTOR_TERMS.pattern, "the student README")
-        for phrase in MUST_NAME:
-            t.check(phrase in text, "the student README does not mention %r" % phrase)
-
-        prose = FENCE_RE.sub("", text)
-        quoted = [w for w in re.findall(r"`([^`\n]+)`", prose) if path_like(w)]
-        t.step("%d paths named in the README's text" % len(quoted))
-        check_paths(t, out, quoted, "README.md")
         checked = setup_tools(t)
-        check_commands(t, out, text, "README.md", True, checked)
-        with open(os.path.join(out, "LAB.md")) as f:
-            check_commands(t, out, f.read(), "LAB.md", False, checked)
+        for variant, (_, files) in handout.VARIANTS.items():
+            check_variant_readme(t, work, src, variant, files, checked)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def student_functions(variant):
+    """The functions with a solution region that the variant's handout
+    strips (None: any variant's), from the tree's C files."""
+    found = set()
+    for dirpath, _, names in os.walk(os.path.join(REPO, "kernel")):
+        for name in (n for n in names if n.endswith(".c")):
+            fn = None
+            with open(os.path.join(dirpath, name)) as f:
+                for line in f:
+                    m = re.match(r"^(\w+)\(", line)
+                    fn = m.group(1) if m else fn
+                    b = handout.MARKER_RE.match(line)
+                    if b and b.group(1) == ">>>" and (variant is None or not b.group(3).split()
+                                                      or variant in b.group(3).split()):
+                        found.add(fn)
+    return found
+
+
+def check_variant_readme(t, work, src, variant, files, checked):
+    name = handout.handout_name(variant)
+    out, tar = os.path.join(work, name), os.path.join(work, name + ".tar.gz")
+    res = sh(t, [sys.executable, "tools/handout.py", "--lab", variant, "--src", src, "-o", out,
+                 "--tar", tar], REPO, 60, "tools/handout.py")
+    t.check(res.returncode == 0, "tools/handout.py failed:\n" + res.stdout)
+    for rel in (".grade", handout.STUDENT_README, "test/test_student.py", "tools/gradescope.py"):
+        t.check(not os.path.exists(os.path.join(out, rel)), "the %s handout ships %s" % (variant, rel))
+
+    with open(os.path.join(out, "README.md")) as f:
+        text = f.read()
+    with open(os.path.join(REPO, handout.STUDENT_README)) as f:
+        t.check(text == handout.variant_sections(f.read(), "README", variant),
+                "the %s handout's README.md is not %s as that variant has it"
+                % (variant, handout.STUDENT_README))
+    t.reject(text, "(?i)" + INSTRUCTOR_TERMS.pattern, "the %s student README" % variant)
+    for phrase in MUST_NAME + tuple(files):
+        t.check(phrase in text, "the %s student README does not mention %r" % (variant, phrase))
+    with open(os.path.join(out, "LAB.md")) as f:
+        lab = f.read()
+    for rel in files:
+        t.check(rel in lab, "the %s LAB.md does not name %s, a file the student writes"
+                % (variant, rel))
+    mine = student_functions(variant)
+    t.check(mine, "%s: no function of the tree is the student's" % variant)
+    for fn in mine:
+        t.check(fn + "()" in lab, "the %s LAB.md does not name %s(), which the student writes"
+                % (variant, fn))
+    for fn in student_functions(None) - mine:
+        t.check(fn not in lab and fn not in text, "the %s handout's README or LAB.md names "
+                "%s(), which only another variant's student writes" % (variant, fn))
+
+    prose = FENCE_RE.sub("", text)
+    quoted = [w for w in re.findall(r"`([^`\n]+)`", prose) if path_like(w)]
+    t.step("%s: %d paths named in the README's text" % (variant, len(quoted)))
+    check_paths(t, out, quoted, "README.md")
+    check_commands(t, out, text, "README.md", True, checked)
+    check_commands(t, out, lab, "LAB.md", False, checked)
 
 
 def identity(path):

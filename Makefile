@@ -53,6 +53,13 @@ CFLAGS += -DECHO_CEILING
 KOBJS += $K/ceiling.o
 endif
 
+# `make SLEEP_PAUSE=1` builds a test kernel whose sleep() dawdles before it
+# takes the process lock (proc.c), so that test_sched.py can land a kill
+# there at will; the test builds it in a copy of the tree.
+ifeq ($(SLEEP_PAUSE),1)
+CFLAGS += -DSLEEP_PAUSE
+endif
+
 $K/kernel: $(KOBJS) $K/kernel.ld
 	$(LD) $(LDFLAGS) -T $K/kernel.ld -o $@ $(KOBJS)
 	$(OBJDUMP) -S $@ > $K/kernel.asm
@@ -76,7 +83,7 @@ UPROGS = \
 	$U/_mkdir $U/_rm $U/_wc $U/_zombie $U/_forktest $U/_stressfs $U/_grind \
 	$U/_usertests \
 	$U/_nettests $U/_ping $U/_udpecho $U/_ifconfig $U/_nettrace \
-	$U/_udpsink $U/_netstress
+	$U/_udpsink $U/_netstress $U/_schedtest
 
 # nettests finds server.py on these ports unless told otherwise (-p, -d).
 # The stamp makes it rebuild when they change on the command line.

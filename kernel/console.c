@@ -64,11 +64,10 @@ console_read(int user_dst, uint64 dst, int n)
   acquire(&cons.lock);
   while(n > 0){
     while(cons.rd == cons.done){
-      if(killed(myproc())){
+      if(sleep_killable(&cons.rd, &cons.lock) < 0){
         release(&cons.lock);
         return -1;
       }
-      sleep(&cons.rd, &cons.lock);
     }
     char c = cons.buf[cons.rd++ % LINEBUF];
     if(c == CTRL('D')){

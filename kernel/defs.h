@@ -97,6 +97,7 @@ void         procinit(void);
 void         scheduler(void) __attribute__((noreturn));
 void         sched(void);
 void         sleep(void *chan, struct spinlock *lk);
+int          sleep_killable(void *chan, struct spinlock *lk);
 void         userinit(void);
 int          wait(uint64 addr);
 void         wakeup(void *chan);

@@ -17,23 +17,21 @@
 #include "defs.h"
 #endif
 
-struct proc;
-
 // One page of memory (NET_PAGESIZE bytes), or 0 when none is left.
 void *kalloc(void);
 void  kfree(void *pa);
 #define NET_PAGESIZE 4096
 
 // Spin locks; sleep() releases lk while waiting and takes it back.
+// sleep_killable() does too, but returns -1 (lk held) instead once the
+// caller is killed, before or during the wait: that ends a blocked socket
+// read.
 void initlock(struct spinlock *lk, char *name);
 void acquire(struct spinlock *lk);
 void release(struct spinlock *lk);
 void sleep(void *chan, struct spinlock *lk);
+int  sleep_killable(void *chan, struct spinlock *lk);
 void wakeup(void *chan);
-
-// Has the calling process been killed?  (Ends a blocked socket read.)
-struct proc *myproc(void);
-int killed(struct proc *p);
 
 // Copies to and from the caller's memory; -1 on a bad address.
 int either_copyout(int user_dst, uint64 dst, void *src, uint64 len);

@@ -53,8 +53,8 @@ e1000_attach(int slot, volatile uchar *cfg)
   }
 }
 
-// Called on hart 0 before plicinithart(), so that every hart accepts the
-// e1000's interrupt.
+// Called on hart 0 before its plicinithart(), which enables the e1000's
+// interrupt on hart 0, the only hart that takes device interrupts (plic.c).
 void
 pci_init(void)
 {

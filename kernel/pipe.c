@@ -84,7 +84,8 @@ pipeclose(struct pipe *pi, int writable)
 }
 
 // Write all n bytes from user address addr, blocking while the pipe is
-// full.  -1 if the read end closes, the caller is killed or addr is bad.
+// full.  -1 if the read end closes, the caller is killed while it waits,
+// or addr is bad.
 int
 pipewrite(struct pipe *pi, uint64 addr, int n)
 {
@@ -94,13 +95,16 @@ pipewrite(struct pipe *pi, uint64 addr, int n)
   acquire(&pi->lock);
   while(done < n){
     uint held = pi->wpos - pi->rpos;
-    if(!pi->reader_open || killed(p)){
+    if(!pi->reader_open){
       release(&pi->lock);
       return -1;
     }
     if(held == PIPESIZE){
       wakeup(&pi->wpos);
-      sleep(&pi->rpos, &pi->lock);
+      if(sleep_killable(&pi->rpos, &pi->lock) < 0){
+        release(&pi->lock);
+        return -1;
+      }
       continue;
     }
     uint at = pi->wpos % PIPESIZE;
@@ -127,11 +131,10 @@ piperead(struct pipe *pi, uint64 addr, int n)
 
   acquire(&pi->lock);
   while(pi->rpos == pi->wpos && pi->writer_open){
-    if(killed(p)){
+    if(sleep_killable(&pi->wpos, &pi->lock) < 0){
       release(&pi->lock);
       return -1;
     }
-    sleep(&pi->wpos, &pi->lock);
   }
   while(done < n && pi->rpos != pi->wpos){
     uint at = pi->rpos % PIPESIZE;

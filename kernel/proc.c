@@ -19,9 +19,13 @@ static int nextpid = 1;
 // any p->lock.
 static struct spinlock wait_lock;
 
+#ifdef SLEEP_PAUSE
+#define SLEEP_PAUSE_TIME 3000   // 300 us of the 10 MHz clock
+#endif
+
 static void forkret(void);
 static void first_process_start(void);
-static void wake_idle_hart(void);
+static int wake_idle_hart(void);
 
 // Give every process slot a kernel stack page, mapped high in the kernel
 // page table with a guard page below it.
@@ -286,27 +290,33 @@ wait(uint64 addr)
       }
       release(&c->lock);
     }
-    if(!have_children || killed(p)){
+    if(!have_children || sleep_killable(p, &wait_lock) < 0){
       release(&wait_lock);
       return -1;
     }
-    sleep(p, &wait_lock);
   }
 }
 
-// An idle hart waits in wfi.  Whoever makes a process runnable calls this
-// afterwards so that an idle hart picks it up now, not at its next tick.
-static void
+// An idle hart waits in wfi, and only hart 0 has its timer on there
+// (hart_idle), so a process made runnable runs at once only if someone
+// wakes a hart for it.  Whoever makes a process runnable calls this once
+// for it, afterwards.  Clearing the idle flag with an atomic exchange claims
+// the hart: two processes made runnable at the same moment get two harts,
+// not two wake-ups of the same one.  Returns 0 if no hart was idle.
+static int
 wake_idle_hart(void)
 {
   __sync_synchronize();   // the RUNNABLE store is visible before we look
   int me = cpuid();
   for(int h = 0; h < NCPU; h++){
-    if(h != me && cpus[h].idle){
+    if(h == me || !cpus[h].idle)
+      continue;
+    if(__atomic_exchange_n(&cpus[h].idle, 0, __ATOMIC_ACQ_REL)){
       *(volatile uint32 *)KDEV(CLINT_MSIP(h)) = 1;
-      return;
+      return 1;
     }
   }
+  return 0;
 }
 
 // An unlocked look at p's state, for scans of the whole table.  Taking
@@ -321,6 +331,16 @@ static int
 state_is(struct proc *p, enum procstate s)
 {
   return __atomic_load_n(&p->state, __ATOMIC_RELAXED) == s;
+}
+
+// Is any process but p RUNNABLE?
+static int
+runnable_besides(struct proc *p)
+{
+  for(struct proc *q = proc; q < &proc[NPROC]; q++)
+    if(q != p && state_is(q, RUNNABLE))
+      return 1;
+  return 0;
 }
 
 // Run one RUNNABLE process, if there is one.  Returns whether it did.
@@ -339,6 +359,16 @@ run_one(struct cpu *c)
       // The process releases p->lock when it starts and re-acquires it
       // before switching back here.
       p->state = RUNNING;
+      p->hart = c - cpus;
+      // A hart woken for one process may take another (this scan reached
+      // it first), and a yield() makes a process runnable without waking
+      // anyone.  Either way a process can be left behind while a hart
+      // sleeps: hand it on.  Our idle flag is down before we look, so a
+      // process made runnable after the look finds us busy and claims
+      // another hart itself.
+      __sync_synchronize();
+      if(runnable_besides(p))
+        wake_idle_hart();
       // The process's page table holds the kernel too, so it stays in
       // use until the process gives up the hart; the scheduler itself
       // runs on the kernel's, which no exit() or exec() can free.
@@ -398,10 +428,18 @@ sched(void)
   mycpu()->intena = intena;
 }
 
+// Give up the hart at a timer tick, if another process is waiting for one.
+// With nobody waiting the scheduler would pick p again, at the price of
+// two page-table switches; and p would show as runnable, not running, to
+// a ^P taken in the scheduler meanwhile.  A process made runnable just
+// after this look was offered an idle hart (wake_idle_hart), or waits for
+// the next tick.
 void
 yield(void)
 {
   struct proc *p = myproc();
+  if(!runnable_besides(p))
+    return;
   acquire(&p->lock);
   p->state = RUNNABLE;
   sched();
@@ -436,24 +474,60 @@ first_process_start(void)
 }
 
 // Atomically release lk and sleep on chan; re-acquire lk when woken.
-void
-sleep(void *chan, struct spinlock *lk)
+// A killable sleep does not start, or ends early, once p is killed.
+static int
+sleep_on(void *chan, struct spinlock *lk, int killable)
 {
   struct proc *p = myproc();
+
+#ifdef SLEEP_PAUSE
+  // Test kernel only (Makefile): a kill used to be lost when it came
+  // between the caller's look at its condition and the lock below; widen
+  // that moment so that a test hits it within a few tries.
+  for(uint64 end = r_time() + SLEEP_PAUSE_TIME; r_time() < end; )
+    ;
+#endif
 
   // Holding p->lock from before lk is released until sched() means a
   // wakeup() (which takes p->lock) cannot slip in between: no lost wakeup.
   // And p is SLEEPING on chan before lk is released: a waker holds lk, so
   // the first, unlocked look that wakeup() takes already sees it asleep.
+  // kill() sets p->killed under p->lock too, so a killable sleep that
+  // looks at the flag in the same hold that marks p SLEEPING cannot miss a
+  // kill: either the kill came first and we see it, or it finds p asleep
+  // and wakes it.  A look before this hold (what the callers used to do)
+  // left a gap in which the kill found p running and only set the flag.
   acquire(&p->lock);
+  if(killable && p->killed){
+    release(&p->lock);
+    return -1;
+  }
   p->chan = chan;
   p->state = SLEEPING;
   release(lk);
   sched();
   p->chan = 0;
-
+  int gone = killable && p->killed;
   release(&p->lock);
   acquire(lk);
+  return gone ? -1 : 0;
+}
+
+// For waits that must finish whatever happens (disk I/O, sleep locks, the
+// log): a kill takes effect after them.
+void
+sleep(void *chan, struct spinlock *lk)
+{
+  sleep_on(chan, lk, 0);
+}
+
+// For waits on another process or the outside world (a blocking read,
+// wait(), the sleep call), which a kill must end.  Returns -1, with lk
+// held, if the caller is killed before or while it sleeps; 0 when woken.
+int
+sleep_killable(void *chan, struct spinlock *lk)
+{
+  return sleep_on(chan, lk, 1);
 }
 
 // Make every process sleeping on chan runnable.  Call without p->lock of
@@ -474,12 +548,15 @@ wakeup(void *chan)
     release(&p->lock);
   }
   // An interrupt taken by an idle hart's scheduler (no process of its own)
-  // is followed by a scan of the process table on that hart: one process
-  // it woke needs no other hart.  Sending the IPI anyway woke a second
-  // hart to race for it: RTT 194 instead of 159 us, p99 2.7 instead of
-  // 0.36 ms (tools/bench.py, medians of 3 boots).
-  if(woke > 1 || (woke && me != 0))
-    wake_idle_hart();
+  // is followed by a scan of the process table on that hart: it runs one
+  // of the processes it woke itself.  Waking another hart for that one too
+  // only made two race for it: RTT 194 instead of 159 us, p99 2.7 instead
+  // of 0.36 ms (tools/bench.py, medians of 3 boots).  Every other process
+  // woken needs a hart of its own.
+  if(me == 0 && woke > 0)
+    woke--;
+  while(woke-- > 0 && wake_idle_hart())
+    ;
 }
 
 // Mark the process with the given pid killed.  It exits the next time it
@@ -542,8 +619,9 @@ either_copyin(void *dst, int user_src, uint64 src, uint64 len)
   return 0;
 }
 
-// ^P on the console: one line per process.  Takes no locks, so that it
-// still works when the kernel is wedged.
+// ^P on the console: one line per process, and for a running one the hart
+// it runs on (test_sched.py counts them).  Takes no locks, so that it still
+// works when the kernel is wedged.
 void
 procdump(void)
 {
@@ -558,6 +636,9 @@ procdump(void)
     const char *st = "???";
     if(p->state < NELEM(state_names) && state_names[p->state])
       st = state_names[p->state];
-    printf("%d %s %s\n", p->pid, st, p->name);
+    if(p->state == RUNNING)
+      printf("%d %s %s hart %d\n", p->pid, st, p->name, p->hart);
+    else
+      printf("%d %s %s\n", p->pid, st, p->name);
   }
 }

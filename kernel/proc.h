@@ -45,6 +45,7 @@ struct proc {
   int killed;
   int xstate;             // exit status, for the parent's wait()
   int pid;
+  int hart;               // the hart running it, while RUNNING (shown by ^P)
 
   // Guarded by wait_lock (proc.c).
   struct proc *parent;

@@ -242,11 +242,10 @@ sock_recvfrom(struct sock *s, uint64 addr, int n, uint *raddr, int *rport)
     return -1;
   acquire(&socklock);
   while(s->rxq.len == 0){
-    if(killed(myproc())){
+    if(sleep_killable(&s->rxq, &socklock) < 0){
       release(&socklock);
       return -1;
     }
-    sleep(&s->rxq, &socklock);
   }
   m = s->rxq.head;
   if(n > m->len)

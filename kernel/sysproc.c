@@ -58,11 +58,10 @@ sys_sleep(void)
   acquire(&tickslock);
   uint start = ticks;
   while(ticks - start < (uint)n){
-    if(killed(myproc())){
+    if(sleep_killable(&ticks, &tickslock) < 0){
       release(&tickslock);
       return -1;
     }
-    sleep(&ticks, &tickslock);
   }
   release(&tickslock);
   return 0;

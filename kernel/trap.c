@@ -48,7 +48,9 @@ trapinithart(void)
 // do costs host CPU under QEMU (91 instead of 100 us of QEMU CPU time
 // per echoed datagram; tools/bench.py, medians of 3 boots).  The timer is
 // back on before the hart runs anything, so running processes are still
-// preempted.
+// preempted.  While idle, such a hart wakes only when another sends it an
+// IPI, so proc.c sends one for every process made runnable while a hart
+// idles (wake_idle_hart).
 void
 hart_idle(void)
 {

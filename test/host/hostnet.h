@@ -3,7 +3,7 @@
 #include "net.h"
 
 extern int host_ring_full;      // e1000_transmit() refuses frames while set
-extern int host_killed;         // killed() answers this
+extern int host_killed;         // sleep_killable() answers this
 extern int host_wakeups;        // wakeup() calls so far
 extern long host_pages;         // pages from kalloc() not yet freed
 extern void (*host_tx_hook)(void);   // run once, by the next e1000_transmit(), before it

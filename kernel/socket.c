@@ -216,17 +216,18 @@ sockwrite(struct sock *s, uint64 addr, int n)
 // Hints:
 // - socklock covers every queue: hold it while you look at s->rxq and
 //   take from it.
-// - While s->rxq.len is 0, sleep(&s->rxq, &socklock), and look again when
-//   it returns (another reader may have been first).  sleep() releases
-//   socklock only once the process is asleep, and sock_deliver() wakes it
+// - While s->rxq.len is 0, sleep_killable(&s->rxq, &socklock), and look
+//   again when it returns (another reader may have been first).  It
+//   releases socklock only once the process is asleep, and sock_deliver() wakes it
 //   holding socklock, so a datagram cannot slip in between the look and
 //   the sleep.  Looking at the queue without socklock opens exactly that
 //   gap: a lost wakeup, and the reader sleeps with a datagram queued.
-// - Hold no lock but socklock when calling sleep(): it releases only the
-//   one it is given, and switching away with another spinlock held panics
-//   ("sched: other locks held").
-// - A process killed while it waits (killed(myproc())) must not sleep on:
-//   release socklock and return -1.
+// - Hold no lock but socklock when calling sleep_killable(): it releases
+//   only the one it is given, and switching away with another spinlock
+//   held panics ("sched: other locks held").
+// - A process killed before or while it waits must not sleep on:
+//   sleep_killable() then returns -1, with socklock held again: release
+//   it and return -1.
 // - The datagram is s->rxq.head: m->len bytes at m->head.  Copy at most n
 //   of them with either_copyout(1, addr, ...); only when that worked take
 //   it off the queue (mbufq_pophead()), else return -1 and leave it there.

@@ -642,8 +642,8 @@ SOCKET_BROKEN = {
         [("  s = sock_find(type, lport);", "  s = sock_find(type, m->rport);")],
         ["rxone"], {"rxone": ("FAIL", "wrong-port")}),
     "a second lock held across sleep": (
-        [("    sleep(&s->rxq, &socklock);\n", "    acquire(&waitlock);\n    sleep(&s->rxq, &waitlock);\n"
-          "    release(&waitlock);\n"),
+        [("    if(sleep_killable(&s->rxq, &socklock) < 0){\n",
+          "    acquire(&waitlock);\n    if(sleep_killable(&s->rxq, &waitlock) < 0){\n"),
          ("int\nsock_recvfrom(", "static struct spinlock waitlock;\n\nint\nsock_recvfrom(")],
         ["rxone"], {"rxone": ("FAIL", "sleep-lock")}),
 }

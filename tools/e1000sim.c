@@ -152,9 +152,13 @@ sleep(void *chan, struct spinlock *lk)
   fail("sleep", "the driver called sleep(), which an interrupt handler must not");
 }
 
+int
+sleep_killable(void *chan, struct spinlock *lk)
+{
+  fail("sleep", "the driver called sleep_killable(), which an interrupt handler must not");
+}
+
 void wakeup(void *chan) { }
-struct proc *myproc(void) { return 0; }
-int killed(struct proc *p) { return 0; }
 
 int
 either_copyout(int user_dst, uint64 dst, void *src, uint64 len)

@@ -217,6 +217,8 @@ class DhcpServer:
         if answer:
             peer.send(dhcp_frame(dhcp_reply(msg["xid"], answer, lease=self.lease, t1=self.t1,
                                             t2=self.t2)), note="DHCP answer")
+        if answer == DHCPACK:
+            peer.leased.set()
 
 
 # ---- parsing frames --------------------------------------------------------------
@@ -318,6 +320,7 @@ class Peer:
         self.log = log or (lambda line: None)
         self.answer_arp = answer_arp
         self.dhcp = dhcp            # called with each DHCP message from the guest; None: silence
+        self.leased = threading.Event()   # set once the guest's client has been ACKed
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self._grow_rcvbuf()

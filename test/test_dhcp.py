@@ -136,11 +136,15 @@ def dhcp_qemu(t):
         msgs = [m for m in (parse_dhcp(wire.Frame(raw)) for raw in read_pcap(pcap)) if m]
         t.step("capture: " + ", ".join("%s %s xid %08x" % ("guest" if m["op"] == 1 else m["src"],
                                                              m["type"], m["xid"]) for m in msgs))
-        t.check([m["type"] for m in msgs] == [DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, DHCPACK],
-                "the capture's DHCP messages are types %s, want DISCOVER, OFFER, REQUEST, ACK"
-                % [m["type"] for m in msgs])
-        discover, offer, request, ack = msgs
-        t.check(len({m["xid"] for m in msgs}) == 1, "the four messages do not share one xid")
+        # In order, with one xid (a retransmission, were the machine slow, may come between).
+        exchange, want = [], [DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, DHCPACK]
+        for m in msgs:
+            if len(exchange) < len(want) and m["type"] == want[len(exchange)] and \
+                    (not exchange or m["xid"] == exchange[0]["xid"]):
+                exchange.append(m)
+        t.check(len(exchange) == len(want), "the capture's DHCP messages are types %s; want "
+                "DISCOVER, OFFER, REQUEST, ACK with one xid" % [m["type"] for m in msgs])
+        discover, offer, request, ack = exchange
         check_from_client(t, discover, "DISCOVER")
         check_from_client(t, request, "REQUEST")
         t.check(addr_opt(request, OPT_REQIP) == offer["yiaddr"] and
@@ -161,9 +165,11 @@ def dhcp_qemu(t):
         secs, left = lease_secs(t, info)
         t.check(secs == granted and 0 < left <= secs, "ifconfig: lease %d s, %d s left; the "
                 "ACK granted %d s" % (secs, left, granted))
-        for name, want in (("dhcp_tx_packets", 2), ("dhcp_rx_packets", 2), ("dhcp_rx_bad", 0),
-                           ("dhcp_rx_foreign", 0), ("dhcp_rx_naks", 0)):
-            t.check(counter(info, name) == want, "%s is %s, want %d" % (name, info[name], want))
+        sent = sum(m["op"] == 1 for m in msgs)
+        for name, n in (("dhcp_tx_packets", sent), ("dhcp_rx_bad", 0), ("dhcp_rx_naks", 0)):
+            t.check(counter(info, name) == n, "%s is %s, want %d" % (name, info[name], n))
+        t.check(counter(info, "dhcp_rx_packets") >= 2, "dhcp_rx_packets is %s, want OFFER and "
+                "ACK at least" % info["dhcp_rx_packets"])
 
         # Traffic through the lease's address, then: the DNS server stays untouched.
         out = t.run("ping -c 2")

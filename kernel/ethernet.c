@@ -16,8 +16,8 @@ net_start(const uchar *mac)
   arp_init();
   sock_init();
   memmove(net_mac, mac, ETH_ALEN);
-  net_present = 1;
   dhcp_start();
+  net_present = 1;
 }
 
 void

@@ -96,13 +96,18 @@ ip_nexthop(uint dst)
   return NET_GATEWAY;
 }
 
-// Prepend an IPv4 header from us to dst; -1 (m freed) if there is no room.
+// Prepend an IPv4 header from us to dst; -1 (m freed) if m is too long
+// for one datagram or there is no room.
 static int
 ip_push(struct mbuf *m, uchar proto, uint dst)
 {
-  struct ip_hdr *ip = (struct ip_hdr *)mbuf_push(m, IP_HDRLEN);
+  struct ip_hdr *ip;
 
-  if(ip == 0){
+  if(m->len > ETH_MTU - IP_HDRLEN){
+    net_drop(m, &netstats.ip_tx_refused);
+    return -1;
+  }
+  if((ip = (struct ip_hdr *)mbuf_push(m, IP_HDRLEN)) == 0){
     mbuf_free(m);
     return -1;
   }
@@ -125,7 +130,7 @@ ip_push(struct mbuf *m, uchar proto, uint dst)
 int
 ip_output(struct mbuf *m, uchar proto, uint dst)
 {
-  if(!ip_unicast(dst) || m->len > ETH_MTU - IP_HDRLEN){
+  if(!ip_unicast(dst)){
     net_drop(m, &netstats.ip_tx_refused);
     return -1;
   }
@@ -139,10 +144,6 @@ ip_output(struct mbuf *m, uchar proto, uint dst)
 int
 ip_broadcast(struct mbuf *m, uchar proto)
 {
-  if(m->len > ETH_MTU - IP_HDRLEN){
-    net_drop(m, &netstats.ip_tx_refused);
-    return -1;
-  }
   if(ip_push(m, proto, IP_BCAST) < 0)
     return -1;
   return eth_output(m, 0, ETH_TYPE_IP);

@@ -142,7 +142,7 @@ struct icmp_echo {
   X(icmp_echo_replies_sent) X(icmp_echo_replies_rcvd) X(icmp_tx_requests) \
   /* sockets */ \
   X(sock_rx_queue_full) X(sock_rx_wrong_peer) \
-  /* DHCP client: replies taken, malformed, not for our exchange, NAKs */ \
+  /* DHCP client: sent, replies taken, malformed, not for our exchange, NAKs */ \
   X(dhcp_tx_packets) X(dhcp_rx_packets) X(dhcp_rx_bad) X(dhcp_rx_foreign) \
   X(dhcp_rx_naks)
 
@@ -197,9 +197,7 @@ int    ip_broadcast(struct mbuf *m, uchar proto);   // to 255.255.255.255
 // udp.c
 void udp_input(struct mbuf *m, struct ip_hdr *ip);
 int  udp_output(struct mbuf *m, ushort sport, uint dst, ushort dport);
-
-// udp.c: the DHCP client's broadcasts, which udp_output() refuses.
-int  udp_broadcast(struct mbuf *m, ushort sport, ushort dport);
+int  udp_broadcast(struct mbuf *m, ushort sport, ushort dport);   // the DHCP client's
 
 // dhcp.c: the DHCP client, driven by replies to its port and by the clock.
 #define DHCP_SERVER_PORT 67

@@ -31,7 +31,7 @@ struct netcounter {
 
 // The DHCP client's state (netlease.state).  Until it is bound, and once
 // it has fallen back, the interface uses the static 10.0.2.15/24.
-#define DHCP_SELECTING  0   // DISCOVER sent, waiting for an offer
+#define DHCP_SELECTING  0   // asking for offers (DISCOVER)
 #define DHCP_REQUESTING 1   // REQUEST sent for an offer, waiting for the ACK
 #define DHCP_BOUND      2
 #define DHCP_RENEWING   3   // past T1: asking our server again

@@ -16,7 +16,7 @@ static void
 showlease(struct netlease *l)
 {
   static char *states[] = {
-    [DHCP_SELECTING] "asking (DISCOVER sent)", [DHCP_REQUESTING] "asking (REQUEST sent)",
+    [DHCP_SELECTING] "selecting (asking for offers)", [DHCP_REQUESTING] "requesting (an offer)",
     [DHCP_BOUND] "bound", [DHCP_RENEWING] "renewing", [DHCP_REBINDING] "rebinding",
     [DHCP_STATIC] "static (no DHCP answer)",
   };

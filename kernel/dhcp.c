@@ -348,7 +348,7 @@ dhcp_ack(struct dhcp_msg *d, struct dhcp_opts *o)
     return &netstats.dhcp_rx_bad;
   // RFC 2131 4.4.5's defaults for T1 and T2 unless the server's make sense.
   if(t2 == 0 || t2 >= secs)
-    t2 = secs / 8 * 7;
+    t2 = secs * 7 / 8;
   if(t1 == 0 || t1 >= t2)
     t1 = secs / 2;
   net_config.mask = mask;

@@ -293,6 +293,40 @@ def dhcp_scripted(t):
                "(T1 %ds)" % (want.get("dhcp_rx_bad", 0), want.get("dhcp_rx_foreign", 0), after, t1))
 
 
+@test("dhcp-expiry", "a lease never renewed: unicast REQUEST at T1, broadcast at T2 (the RFC's defaults), then the static address and a new DISCOVER")
+def dhcp_expiry(t):
+    lease = 6   # no T1/T2 options: the client takes 1/2 and 7/8 of the lease
+    phases = (("renewal", lease * 1 / 2), ("rebinding", lease * 7 / 8))
+    with scripted_peer(t) as peer:
+        t.boot(make_vars=peer.make_vars())
+        xid = expect_dhcp(peer, DHCPDISCOVER, "a DISCOVER")["xid"]
+        peer.send(offer_for(xid, yiaddr=LEASED_IP, lease=lease), note="OFFER")
+        expect_dhcp(peer, DHCPREQUEST, "a REQUEST", xid=xid)
+        peer.send(dhcp_frame(dhcp_reply(xid, DHCPACK, yiaddr=LEASED_IP, lease=lease)),
+                  note="ACK: lease %d s, no T1 or T2" % lease)
+        acked = time.monotonic()
+        for (what, due), unicast in zip(phases, (True, False)):
+            msg = expect_dhcp(peer, DHCPREQUEST, "the %s REQUEST" % what, timeout=lease + STEP_WAIT)
+            after = time.monotonic() - acked
+            t.check(after >= due - 0.5, "the %s REQUEST came %.1fs after the ACK, before %.1fs"
+                    % (what, after, due))
+            t.check(msg["ciaddr"] == LEASED_IP and msg["src"] == LEASED_IP and
+                    (msg["dst"] == PEER_IP) == unicast,
+                    "the %s REQUEST: %s -> %s, ciaddr %s" % (what, msg["src"], msg["dst"],
+                                                            msg["ciaddr"]))
+            if not unicast:
+                check_from_client(t, msg, "the rebinding REQUEST")
+        again = expect_dhcp(peer, DHCPDISCOVER, "a DISCOVER once the lease is over",
+                            timeout=lease + STEP_WAIT)
+        after = time.monotonic() - acked
+        t.check(after >= lease - 0.5 and again["xid"] != xid,
+                "DISCOVER %.1fs after the ACK (lease %d s), xid %08x (was %08x)"
+                % (after, lease, again["xid"], xid))
+        info = ifconfig(t)
+        t.check(info.get("inet") == GUEST_IP, "the lease is over, yet inet is %s, not the static %s"
+                % (info.get("inet"), GUEST_IP))
+
+
 @test("dhcp-nak", "a scripted server NAKs the first REQUEST: the client starts again with a new xid and gets a lease")
 def dhcp_nak(t):
     with scripted_peer(t) as peer:

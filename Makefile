@@ -43,7 +43,7 @@ KOBJS = \
 	$K/syscall.o $K/sysproc.o $K/exec.o \
 	$K/virtio_disk.o $K/bio.o $K/log.o $K/fs.o $K/file.o $K/pipe.o $K/sysfile.o \
 	$K/pci.o $K/e1000.o $K/mbuf.o $K/ethernet.o $K/arp.o $K/ip.o $K/udp.o \
-	$K/icmp.o $K/socket.o $K/sysnet.o
+	$K/icmp.o $K/dhcp.o $K/socket.o $K/sysnet.o
 
 # `make CEILING=1` builds the benchmark's ceiling kernel, which answers UDP
 # echo inside the driver (kernel/ceiling.c); tools/bench.py builds it in a

@@ -191,6 +191,7 @@ struct sock;
 extern int e1000_irq;   // pci.c: the e1000's PLIC source, 0 if none
 void pci_init(void);
 void e1000_intr(void);
+void dhcp_tick(void);    // dhcp.c: on every clock tick of hart 0
 int  sockread(struct sock *s, uint64 addr, int n);
 int  sockwrite(struct sock *s, uint64 addr, int n);
 void sockclose(struct sock *s);

@@ -5,6 +5,7 @@ struct netstats netstats;
 uchar net_mac[ETH_ALEN];
 int net_present;
 int net_tracing;
+struct net_config net_config = { NET_STATIC_IPADDR, NET_STATIC_NETMASK };
 
 static const uchar bcast_mac[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
@@ -15,6 +16,7 @@ net_start(const uchar *mac)
   arp_init();
   sock_init();
   memmove(net_mac, mac, ETH_ALEN);
+  dhcp_start();
   net_present = 1;
 }
 
@@ -70,6 +72,7 @@ net_fillinfo(struct netinfo *ni)
   ni->netmask = NET_NETMASK;
   ni->gateway = NET_GATEWAY;
   ni->present = net_present;
+  dhcp_fillinfo(&ni->lease);
   for(i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
     netinfo_add(ni, counters[i].name,
                 __atomic_load_n(counters[i].value, __ATOMIC_RELAXED));

@@ -96,18 +96,18 @@ ip_nexthop(uint dst)
   return NET_GATEWAY;
 }
 
-// Prepend an IPv4 header to m (a UDP or ICMP message) and send it to dst.
-int
-ip_output(struct mbuf *m, uchar proto, uint dst)
+// Prepend an IPv4 header from us to dst; -1 (m freed) if m is too long
+// for one datagram or there is no room.
+static int
+ip_push(struct mbuf *m, uchar proto, uint dst)
 {
   struct ip_hdr *ip;
 
-  if(!ip_unicast(dst) || m->len > ETH_MTU - IP_HDRLEN){
+  if(m->len > ETH_MTU - IP_HDRLEN){
     net_drop(m, &netstats.ip_tx_refused);
     return -1;
   }
-  ip = (struct ip_hdr *)mbuf_push(m, IP_HDRLEN);
-  if(ip == 0){
+  if((ip = (struct ip_hdr *)mbuf_push(m, IP_HDRLEN)) == 0){
     mbuf_free(m);
     return -1;
   }
@@ -123,5 +123,28 @@ ip_output(struct mbuf *m, uchar proto, uint dst)
   ip->dst = htonl(dst);
   ip->sum = htons(in_cksum(ip, IP_HDRLEN, 0));
   netstat_inc(ip_tx_packets);
+  return 0;
+}
+
+// Prepend an IPv4 header to m (a UDP or ICMP message) and send it to dst.
+int
+ip_output(struct mbuf *m, uchar proto, uint dst)
+{
+  if(!ip_unicast(dst)){
+    net_drop(m, &netstats.ip_tx_refused);
+    return -1;
+  }
+  if(ip_push(m, proto, dst) < 0)
+    return -1;
   return arp_output(m, ip_nexthop(dst));
+}
+
+// Send m to every host on the link.  Only the kernel's DHCP client does:
+// ip_output() keeps refusing broadcasts to sockets.
+int
+ip_broadcast(struct mbuf *m, uchar proto)
+{
+  if(ip_push(m, proto, IP_BCAST) < 0)
+    return -1;
+  return eth_output(m, 0, ETH_TYPE_IP);
 }

@@ -17,9 +17,18 @@ static inline uint htonl(uint v)
 }
 static inline uint ntohl(uint v) { return htonl(v); }
 
-// ---- Our interface: QEMU's user-mode network hands out these addresses.
-#define NET_IPADDR  IPADDR(10, 0, 2, 15)
-#define NET_NETMASK IPADDR(255, 255, 255, 0)
+// ---- Our interface.  The address and mask are what the DHCP client
+// (dhcp.c) leased; until a lease comes, and when none does, they are the
+// static ones QEMU's user-mode network hands out.  The gateway is always
+// 10.0.2.2, the only host we talk to: a router a server offers is only shown.
+#define NET_STATIC_IPADDR  IPADDR(10, 0, 2, 15)
+#define NET_STATIC_NETMASK IPADDR(255, 255, 255, 0)
+struct net_config {
+  uint ip, mask;   // host byte order
+};
+extern struct net_config net_config;
+#define NET_IPADDR  (net_config.ip)
+#define NET_NETMASK (net_config.mask)
 #define NET_GATEWAY IPADDR(10, 0, 2, 2)
 #define NET_BCAST   (NET_IPADDR | ~NET_NETMASK)   // 10.0.2.255
 #define IP_BCAST    0xFFFFFFFFu
@@ -132,7 +141,10 @@ struct icmp_echo {
   X(icmp_rx_bad) X(icmp_rx_other) X(icmp_rx_no_sock) X(icmp_echo_requests) \
   X(icmp_echo_replies_sent) X(icmp_echo_replies_rcvd) X(icmp_tx_requests) \
   /* sockets */ \
-  X(sock_rx_queue_full) X(sock_rx_wrong_peer)
+  X(sock_rx_queue_full) X(sock_rx_wrong_peer) \
+  /* DHCP client: sent, replies taken, malformed, not for our exchange, NAKs */ \
+  X(dhcp_tx_packets) X(dhcp_rx_packets) X(dhcp_rx_bad) X(dhcp_rx_foreign) \
+  X(dhcp_rx_naks)
 
 #define NETSTAT_FIELD(name) uint64 name;
 struct netstats {
@@ -180,10 +192,26 @@ int  arp_pin(uint ip, const uchar *mac);          // a static entry; mac 0: remo
 ushort in_cksum(const void *data, uint len, uint sum);
 void   ip_input(struct mbuf *m);
 int    ip_output(struct mbuf *m, uchar proto, uint dst);
+int    ip_broadcast(struct mbuf *m, uchar proto);   // to 255.255.255.255
 
 // udp.c
 void udp_input(struct mbuf *m, struct ip_hdr *ip);
 int  udp_output(struct mbuf *m, ushort sport, uint dst, ushort dport);
+int  udp_broadcast(struct mbuf *m, ushort sport, ushort dport);   // the DHCP client's
+
+// dhcp.c: the DHCP client, driven by replies to its port and by the clock.
+#define DHCP_SERVER_PORT 67
+#define DHCP_CLIENT_PORT 68
+struct dhcp_opts {
+  int type;                          // message type; 0 if absent
+  uint server, mask, router, dns;    // host order; 0 if absent
+  uint lease, t1, t2;                // seconds; 0 if absent
+};
+void dhcp_start(void);
+void dhcp_input(struct mbuf *m);     // a datagram to DHCP_CLIENT_PORT
+void dhcp_tick(void);                // every clock tick, on one hart
+void dhcp_fillinfo(struct netlease *l);
+int  dhcp_parse(const uchar *opt, uint len, struct dhcp_opts *o);   // -1: malformed
 
 // icmp.c
 void icmp_input(struct mbuf *m, struct ip_hdr *ip);

@@ -29,10 +29,27 @@ struct netcounter {
   uint64 value;
 };
 
+// The DHCP client's state (netlease.state).  Until it is bound, and once
+// it has fallen back, the interface uses the static 10.0.2.15/24.
+#define DHCP_SELECTING  0   // asking for offers (DISCOVER)
+#define DHCP_REQUESTING 1   // REQUEST sent for an offer, waiting for the ACK
+#define DHCP_BOUND      2
+#define DHCP_RENEWING   3   // past T1: asking our server again
+#define DHCP_REBINDING  4   // past T2: asking any server
+#define DHCP_STATIC     5   // no answer in time: static address, no more asking
+
+struct netlease {
+  int state;                  // DHCP_*
+  uint server;                // the server that leased, host byte order
+  uint router, dns;           // as offered: shown, never used
+  uint secs, left;            // lease time granted and left, in seconds
+};
+
 struct netinfo {
   uchar mac[6];
   uint ipaddr, netmask, gateway;   // host byte order
   int present;                     // 1 if an e1000 was found
   int ncounters;
   struct netcounter counters[NETINFO_MAXCOUNTERS];
+  struct netlease lease;           // last, so that the fields above keep their place
 };

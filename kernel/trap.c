@@ -71,6 +71,7 @@ clock_tick(void)
     ticks++;
     wakeup(&ticks);
     release(&tickslock);
+    dhcp_tick();   // the DHCP client's retries, fallback and renewal
   }
   timer_arm();   // also clears the pending timer interrupt
 }

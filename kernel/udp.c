@@ -39,13 +39,16 @@ udp_input(struct mbuf *m, struct ip_hdr *ip)
   m->raddr = ntohl(ip->src);
   m->rport = ntohs(uh->sport);
   mbuf_pull(m, UDP_HDRLEN);
-  if(sock_deliver(SOCK_UDP, ntohs(uh->dport), m) < 0)
+  if(ntohs(uh->dport) == DHCP_CLIENT_PORT)   // the kernel's client, never a socket
+    dhcp_input(m);
+  else if(sock_deliver(SOCK_UDP, ntohs(uh->dport), m) < 0)
     netstat_inc(udp_rx_no_port);
 }
 
-// Send the data in m from our port sport to dst:dport.
-int
-udp_output(struct mbuf *m, ushort sport, uint dst, ushort dport)
+// Prepend a UDP header from our port sport to dst:dport; -1 (m freed) if
+// the data do not fit.
+static int
+udp_push(struct mbuf *m, ushort sport, uint dst, ushort dport)
 {
   struct udp_hdr *uh;
   ushort sum;
@@ -61,5 +64,22 @@ udp_output(struct mbuf *m, ushort sport, uint dst, ushort dport)
   sum = in_cksum(uh, m->len, pseudo_sum(NET_IPADDR, dst, m->len));
   uh->sum = htons(sum ? sum : 0xffff);   // 0 would mean "no checksum"
   netstat_inc(udp_tx_packets);
+  return 0;
+}
+
+// Send the data in m from our port sport to dst:dport.
+int
+udp_output(struct mbuf *m, ushort sport, uint dst, ushort dport)
+{
+  if(udp_push(m, sport, dst, dport) < 0)
+    return -1;
   return ip_output(m, IP_PROTO_UDP, dst);
+}
+
+int
+udp_broadcast(struct mbuf *m, ushort sport, ushort dport)
+{
+  if(udp_push(m, sport, IP_BCAST, dport) < 0)
+    return -1;
+  return ip_broadcast(m, IP_PROTO_UDP);
 }

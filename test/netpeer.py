@@ -46,6 +46,18 @@ PROTO_ICMP, PROTO_UDP = 1, 17
 ICMP_ECHOREPLY, ICMP_ECHO = 0, 8
 IP_MF, IP_OFFMASK = 0x2000, 0x1FFF
 
+# DHCP (RFC 2131, 2132): the peer answers the guest's client as QEMU's
+# built-in server does, unless a test scripts the answers itself.
+DHCP_SERVER_PORT, DHCP_CLIENT_PORT = 67, 68
+DHCP_MAGIC = 0x63825363
+DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, DHCPACK, DHCPNAK = 1, 2, 3, 5, 6
+OPT_MASK, OPT_ROUTER, OPT_DNS, OPT_REQIP, OPT_LEASE = 1, 3, 6, 50, 51
+OPT_TYPE, OPT_SERVER, OPT_T1, OPT_T2, OPT_END = 53, 54, 58, 59, 255
+PEER_DNS = "10.0.2.103"   # offered to the guest, which must only show it; nothing answers there
+PEER_LEASE = 86400        # seconds, as QEMU's server gives
+BOOTP_FMT = "!BBBBIHH4s4s4s4s16s64s128sI"
+BOOTP_LEN = struct.calcsize(BOOTP_FMT)   # 240, with the magic cookie
+
 DEFAULT_TIMEOUT = 10.0
 RCVBUF_BYTES = 64 << 20   # room for a guest that transmits flat out
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)   # Linux's value; not in every build
@@ -130,6 +142,85 @@ def arp_frame(op, dst_mac=BCAST_MAC, **fields):
     return eth(arp(op, **fields), dst_mac, etype=ETH_ARP)
 
 
+def dhcp_options(*opts, end=True):
+    """Options from (code, bytes) pairs; an int value becomes 4 bytes, an
+    address string its 4 bytes."""
+    out = b""
+    for code, value in opts:
+        if isinstance(value, int):
+            value = struct.pack("!I", value)
+        elif isinstance(value, str):
+            value = aton(value)
+        out += bytes([code, len(value)]) + value
+    return out + (bytes([OPT_END]) if end else b"")
+
+
+def bootp(xid, options, op=2, yiaddr=GUEST_IP, chaddr=GUEST_MAC, ciaddr="0.0.0.0",
+          htype=1, hlen=6, magic=DHCP_MAGIC):
+    """A BOOTP message (a server's reply unless op says otherwise)."""
+    return struct.pack(BOOTP_FMT, op, htype, hlen, 0, xid, 0, 0, aton(ciaddr), aton(yiaddr),
+                       aton("0.0.0.0"), aton("0.0.0.0"), chaddr.ljust(16, b"\0"), b"", b"",
+                       magic) + options
+
+
+def dhcp_reply(xid, mtype, yiaddr=GUEST_IP, server=PEER_IP, lease=PEER_LEASE, t1=None,
+               t2=None, mask="255.255.255.0", router=PEER_IP, dns=PEER_DNS, **fields):
+    """An OFFER, ACK or NAK as a server sends it; None drops an option."""
+    opts = [(OPT_TYPE, bytes([mtype]))]
+    for code, value in ((OPT_SERVER, server), (OPT_LEASE, lease), (OPT_T1, t1), (OPT_T2, t2),
+                        (OPT_MASK, mask), (OPT_ROUTER, router), (OPT_DNS, dns)):
+        if value is not None and (mtype != DHCPNAK or code == OPT_SERVER):
+            opts.append((code, value))
+    return bootp(xid, dhcp_options(*opts), yiaddr=yiaddr if mtype != DHCPNAK else "0.0.0.0",
+                 **fields)
+
+
+def dhcp_frame(message, src=PEER_IP):
+    """A server's message to the client, broadcast as QEMU's server sends it."""
+    return udp_frame(DHCP_SERVER_PORT, DHCP_CLIENT_PORT, message, src=src,
+                     dst="255.255.255.255", dst_mac=BCAST_MAC)
+
+
+def parse_dhcp(f):
+    """The DHCP message (to a client or a server) in Frame f as a dict (op,
+    type, xid, ciaddr, yiaddr, chaddr, options {code: bytes}, addresses),
+    or None if f holds none."""
+    if f.udp is None or f.udp["dport"] not in (DHCP_SERVER_PORT, DHCP_CLIENT_PORT) \
+            or len(f.payload) < BOOTP_LEN:
+        return None
+    fields = struct.unpack(BOOTP_FMT, f.payload[:BOOTP_LEN])
+    opts, rest = {}, f.payload[BOOTP_LEN:]
+    while rest and rest[0] != OPT_END:
+        if rest[0] == 0:
+            rest = rest[1:]
+            continue
+        if len(rest) < 2 or len(rest) < 2 + rest[1]:
+            return None
+        opts[rest[0]] = rest[2:2 + rest[1]]
+        rest = rest[2 + rest[1]:]
+    mtype = opts.get(OPT_TYPE, b"\0")[0]
+    return dict(type=mtype, op=fields[0], xid=fields[4], ciaddr=ntoa(fields[7]),
+                yiaddr=ntoa(fields[8]), chaddr=fields[11][:6], magic=fields[-1], options=opts,
+                src=f.ip["src"], dst=f.ip["dst"], dst_mac=f.dst)
+
+
+class DhcpServer:
+    """QEMU's built-in server in miniature: every DISCOVER gets an OFFER of
+    GUEST_IP, every REQUEST an ACK.  A Peer calls it with each DHCP message
+    from the guest."""
+
+    def __init__(self, lease=PEER_LEASE, t1=None, t2=None):
+        self.lease, self.t1, self.t2 = lease, t1, t2
+
+    def __call__(self, peer, msg):
+        answer = {DHCPDISCOVER: DHCPOFFER, DHCPREQUEST: DHCPACK}.get(msg["type"])
+        if answer:
+            peer.send(dhcp_frame(dhcp_reply(msg["xid"], answer, lease=self.lease, t1=self.t1,
+                                            t2=self.t2)), note="DHCP answer")
+        if answer == DHCPACK:
+            peer.leased.set()
+
+
 # ---- parsing frames --------------------------------------------------------------
 
 class Frame:
@@ -182,6 +273,16 @@ class Frame:
             self.icmp_type = itype
             self.payload = seg[8:]
 
+    def _dhcp_summary(self):
+        if DHCP_CLIENT_PORT not in (self.udp["sport"], self.udp["dport"]) \
+                or len(self.payload) < BOOTP_LEN + 3 or self.payload[BOOTP_LEN] != OPT_TYPE:
+            return ""
+        names = {DHCPDISCOVER: "DISCOVER", DHCPOFFER: "OFFER", DHCPREQUEST: "REQUEST",
+                 DHCPACK: "ACK", DHCPNAK: "NAK"}
+        xid = struct.unpack("!I", self.payload[4:8])[0]
+        mtype = self.payload[BOOTP_LEN + 2]
+        return " DHCP %s xid %08x" % (names.get(mtype, "type %d" % mtype), xid)
+
     def summary(self):
         n = len(self.raw)
         if self.type is None:
@@ -195,8 +296,9 @@ class Frame:
             head = "%d bytes IPv4 %s -> %s ttl %d" % (n, i["src"], i["dst"], i["ttl"])
             if self.udp:
                 u = self.udp
-                return "%s UDP %d -> %d len %d%s" % (head, u["sport"], u["dport"], u["length"],
-                                                       "" if u["csum_ok"] else " BAD-CSUM")
+                return "%s UDP %d -> %d len %d%s%s" % (head, u["sport"], u["dport"], u["length"],
+                                                         "" if u["csum_ok"] else " BAD-CSUM",
+                                                         self._dhcp_summary())
             if self.icmp:
                 c = self.icmp
                 return "%s ICMP type %d id %d seq %d%s" % (head, c["type"], c["id"], c["seq"],
@@ -214,9 +316,11 @@ class PeerError(AssertionError):
 class Peer:
     """The host end of QEMU's dgram backend, playing 10.0.2.2."""
 
-    def __init__(self, log=None, answer_arp=True):
+    def __init__(self, log=None, answer_arp=True, dhcp=DhcpServer()):
         self.log = log or (lambda line: None)
         self.answer_arp = answer_arp
+        self.dhcp = dhcp            # called with each DHCP message from the guest; None: silence
+        self.leased = threading.Event()   # set once the guest's client has been ACKed
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self._grow_rcvbuf()
@@ -283,6 +387,8 @@ class Peer:
                 return
             if self.answer_arp:
                 self._maybe_answer_arp(raw)
+            if self.dhcp:
+                self._maybe_answer_dhcp(raw)
             with self._cond:
                 self.frames.append(raw)
                 self._cond.notify_all()
@@ -296,6 +402,11 @@ class Peer:
             self.arp_answered += 1
             self.send(arp_frame(2, dst_mac=f.arp["sha"], sha=PEER_MAC, sip=PEER_IP,
                                 tha=f.arp["sha"], tip=f.arp["sip"]), note="ARP answer")
+
+    def _maybe_answer_dhcp(self, raw):
+        msg = parse_dhcp(Frame(raw))
+        if msg and msg["op"] == 1:   # from the guest's client
+            self.dhcp(self, msg)
 
     def _log_frame(self, arrow, raw, counter):
         n = getattr(self, counter) + 1
@@ -468,7 +579,9 @@ class Model:
         if seg[6:8] != b"\0\0" and checksum(pseudo + seg) != 0:
             return ["udp_rx_bad_checksum"]
         dport = struct.unpack("!H", seg[2:4])[0]
-        return ["udp_rx_packets"] + ([] if dport in self.udp_ports else ["udp_rx_no_port"])
+        # Port 68 is the kernel's DHCP client, which counts on its own.
+        known = dport in self.udp_ports or dport == DHCP_CLIENT_PORT
+        return ["udp_rx_packets"] + ([] if known else ["udp_rx_no_port"])
 
     def _icmp(self, b, hlen, dst):
         msg = b[hlen:]

@@ -49,6 +49,7 @@ BLAST_FRAMES = 20000
 BLAST_LEN = 100
 SKB_OVERHEAD = 1024        # what the host kernel adds to each queued datagram
 SETTLE_SECONDS = 15        # for held datagrams to be given up (ARP: 5 s)
+LEASE_WAIT = 15            # for the guest's DHCP exchange at boot (it starts after ~1 s)
 
 
 # ---- a guest wired to the peer ---------------------------------------------------
@@ -61,6 +62,10 @@ class Wire:
         self.queries = 0
         self.quiet = False          # no transcript line per counter reading
         self.budget = socket_budget()
+        # The guest's DHCP exchange with the peer ends before anything is
+        # counted: its frames would move the counters under the tests.
+        if not peer.leased.wait(LEASE_WAIT):
+            raise Failure("the guest's DHCP client got no lease from the peer in %ds" % LEASE_WAIT)
         self.model = peer.model = wire.Model(udp_ports=(STATS_PORT,))
 
     def run(self, cmd, timeout=30):
@@ -117,13 +122,17 @@ class Wire:
             self.peer.send(udp_frame(QUERY_SPORT, STATS_PORT, tag))
             tally = self.peer.tally_now()
             try:
-                f = self.peer.expect(lambda f: f.udp is not None and f.udp["sport"] == STATS_PORT
-                                     and f.payload.startswith(tag + b" "),
-                                     min(retry, max(0.1, deadline - time.monotonic())),
-                                     "stats answer %s" % tag.decode(), quiet=True)
+                parts = []   # the answer comes in as many datagrams as it takes
+                while not parts or not parts[-1].endswith(b"\nend\n"):
+                    head = b"%s %d\n" % (tag, len(parts))
+                    f = self.peer.expect(lambda f: f.udp is not None and f.udp["sport"] == STATS_PORT
+                                         and f.payload.startswith(head),
+                                         min(retry, max(0.1, deadline - time.monotonic())),
+                                         "stats answer %s" % head.decode().strip(), quiet=True)
+                    parts.append(f.payload)
                 if not self.quiet:
                     self.step("   counters read (%s)" % tag.decode())
-                values = parse_stats(f.payload)
+                values = parse_stats(parts)
                 # What the model predicts for the frames the guest had taken
                 # in when it counted: up to and including this query.
                 values["_tally"] = tally
@@ -147,15 +156,18 @@ class Wire:
             time.sleep(0.5)
 
 
-def parse_stats(payload):
-    lines = payload.decode(errors="replace").split("\n")
+def parse_stats(parts):
+    """The counters in the datagrams of one stats answer ("TAG PART" lines
+    first, "end" last)."""
     values = {}
-    for line in lines[1:]:
-        if line == "end":
-            return values
-        name, _, value = line.partition(" ")
-        values[name] = int(value)
-    raise Failure("truncated stats answer: %r" % payload[:80])
+    for payload in parts:
+        for line in payload.decode(errors="replace").split("\n")[1:]:
+            if line == "end":
+                return values
+            name, _, value = line.partition(" ")
+            if name:
+                values[name] = int(value)
+    raise Failure("truncated stats answer: %r" % parts[-1][-80:])
 
 
 def delta(before, after, names=None):
@@ -250,9 +262,10 @@ def conform(t):
         base = w.counters()
 
         t.step("ARP: the guest resolved 10.0.2.2 itself before its first answer")
-        req = wire.Frame(peer.frames_since(0)[0])
-        t.check(req.arp is not None and req.arp["op"] == 1, "the guest's first frame is not an "
-                "ARP request: %s" % req.summary())
+        # DHCP, broadcast from its own port, needs no ARP and comes first.
+        req = [f for f in map(wire.Frame, peer.frames_since(0)) if wire.parse_dhcp(f) is None][0]
+        t.check(req.arp is not None and req.arp["op"] == 1, "the guest's first frame after DHCP "
+                "is not an ARP request: %s" % req.summary())
         t.check(req.dst == BCAST_MAC and req.src == GUEST_MAC and req.arp["sha"] == GUEST_MAC
                 and req.arp["sip"] == GUEST_IP and req.arp["tip"] == PEER_IP
                 and req.arp["tha"] == b"\0" * 6 and len(req.raw) == 60,

@@ -10,6 +10,30 @@ showaddr(const char *label, uint a)
   printf("  %-8s %d.%d.%d.%d\n", label, a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
 }
 
+// What the DHCP client got; the router and DNS server are shown as offered,
+// the stack uses neither (the gateway is always 10.0.2.2).
+static void
+showlease(struct netlease *l)
+{
+  static char *states[] = {
+    [DHCP_SELECTING] "selecting (asking for offers)", [DHCP_REQUESTING] "requesting (an offer)",
+    [DHCP_BOUND] "bound", [DHCP_RENEWING] "renewing", [DHCP_REBINDING] "rebinding",
+    [DHCP_STATIC] "static (no DHCP answer)",
+  };
+
+  if(l->state < 0 || l->state > DHCP_STATIC){
+    printf("dhcp:\n  state    %d?\n", l->state);
+    return;
+  }
+  printf("dhcp:\n  %-8s %s\n", "state", states[l->state]);
+  if(l->secs == 0)
+    return;
+  showaddr("server", l->server);
+  showaddr("router", l->router);
+  showaddr("dns", l->dns);
+  printf("  %-8s %d s, %d s left\n", "lease", l->secs, l->left);
+}
+
 int
 main(void)
 {
@@ -28,6 +52,7 @@ main(void)
   showaddr("inet", ni.ipaddr);
   showaddr("netmask", ni.netmask);
   showaddr("gateway", ni.gateway);
+  showlease(&ni.lease);
   n = ni.ncounters < NETINFO_MAXCOUNTERS ? ni.ncounters : NETINFO_MAXCOUNTERS;
   printf("counters:\n");
   for(i = 0; i < n; i++){

@@ -121,6 +121,12 @@ e1000_transmit(struct mbuf *m)
   return 0;
 }
 
+// The host keeps sent frames for the tests to read (host_sent): nothing to settle.
+void
+e1000_sync(void)
+{
+}
+
 struct mbuf *
 host_sent(void)
 {

@@ -601,6 +601,62 @@ test_arp_spoofed_sources(void)
   forget_all();
 }
 
+// ---- The DHCP client's option parser (RFC 2132 layout: code, length, data).
+
+static int
+parse(const uchar *opt, uint len, struct dhcp_opts *o)
+{
+  // A heap copy of exactly len bytes, so that ASan catches a read past it.
+  uchar *copy = malloc(len ? len : 1);
+  int r;
+
+  memcpy(copy, opt, len);
+  r = dhcp_parse(copy, len, o);
+  free(copy);
+  return r;
+}
+
+static void
+test_dhcp_parse(void)
+{
+  static const uchar full[] = {
+    53, 1, 5,                          // ACK
+    0, 0,                              // pads
+    54, 4, 10, 0, 2, 2,                // server
+    1, 4, 255, 255, 255, 0,            // mask
+    3, 8, 10, 0, 2, 2, 10, 0, 2, 9,    // two routers: the first counts
+    6, 4, 10, 0, 2, 103,               // DNS
+    12, 3, 'x', 'v', '6',              // a host name: skipped
+    51, 4, 0, 1, 0x51, 0x80,           // lease 86400
+    58, 4, 0, 0, 0, 30, 59, 4, 0, 0, 0, 50,
+    255, 0xde, 0xad,                   // what follows the end is padding
+  };
+  static const uchar bad[][8] = {
+    { 53, 1, 2 },                      // no end
+    { 53, 1 },                         // length with no data
+    { 53 },                            // code with no length
+    { 53, 9, 2, 255 },                 // length past the end
+    { 51, 3, 0, 0, 1, 255 },           // lease of 3 bytes
+    { 3, 6, 10, 0, 2, 2, 0, 255 },     // router list not in fours
+    { 53, 0, 255 },                    // empty message type
+    { 53, 1, 0, 255 },                 // message type 0
+  };
+  static const uint badlen[] = { 3, 2, 1, 4, 6, 8, 3, 4 };
+  static const uchar endonly[] = { 255 };
+  struct dhcp_opts o;
+
+  CHECK(parse(full, sizeof(full), &o) == 0);
+  CHECK(o.type == 5 && o.server == PEER_IP && o.mask == 0xffffff00u);
+  CHECK(o.router == PEER_IP && o.dns == 0x0a000267u);
+  CHECK(o.lease == 86400 && o.t1 == 30 && o.t2 == 50);
+  for(uint i = 0; i < sizeof(badlen) / sizeof(badlen[0]); i++)
+    CHECK(parse(bad[i], badlen[i], &o) == -1);
+  CHECK(parse(endonly, 1, &o) == 0 && o.type == 0 && o.lease == 0);
+  CHECK(parse(endonly, 0, &o) == -1);
+  // The interface keeps its static address until a lease is ACKed.
+  CHECK(NET_IPADDR == OUR_IP && NET_NETMASK == 0xffffff00u);
+}
+
 int
 main(void)
 {
@@ -615,6 +671,7 @@ main(void)
   test_arp_hold_and_expiry();
   test_arp_flush_order();
   test_arp_spoofed_sources();
+  test_dhcp_parse();
   CHECK(host_nsent() == 0);
   CHECK(netstats.mbufs_in_use == 0);
   CHECK(host_pages == 0);

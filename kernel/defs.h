@@ -190,6 +190,7 @@ struct sock;
 extern int net_irq;     // trap.c: the network card's PLIC source, 0 if none
 int  pci_init(void);    // 1 if it found an e1000
 void e1000_intr(void);
+void virtio_net_init(void);   // finds a virtio-net card in the virtio-mmio slots
 int  sockread(struct sock *s, uint64 addr, int n);
 int  sockwrite(struct sock *s, uint64 addr, int n);
 void sockclose(struct sock *s);

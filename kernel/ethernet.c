@@ -44,19 +44,25 @@ static const struct {
 #undef NETSTAT_ENTRY
 };
 
+// A name into a zeroed NETINFO_NAMELEN field, cut short if need be.
+static void
+copy_name(char *dst, const char *name)
+{
+  for(int i = 0; i < NETINFO_NAMELEN - 1 && name[i]; i++)
+    dst[i] = name[i];
+}
+
 // Append one named value; silently full at NETINFO_MAXCOUNTERS.
 void
 netinfo_add(struct netinfo *ni, const char *name, uint64 value)
 {
   struct netcounter *c;
-  int i;
 
   if(ni->ncounters >= NETINFO_MAXCOUNTERS)
     return;
   c = &ni->counters[ni->ncounters++];
   memset(c->name, 0, sizeof(c->name));
-  for(i = 0; i < NETINFO_NAMELEN - 1 && name[i]; i++)
-    c->name[i] = name[i];
+  copy_name(c->name, name);
   c->value = value;
 }
 
@@ -71,6 +77,8 @@ net_fillinfo(struct netinfo *ni)
   ni->netmask = NET_NETMASK;
   ni->gateway = NET_GATEWAY;
   ni->present = net_present;
+  if(net_present)
+    copy_name(ni->card, net_dev->name);
   for(i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
     netinfo_add(ni, counters[i].name,
                 __atomic_load_n(counters[i].value, __ATOMIC_RELAXED));

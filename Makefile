@@ -165,10 +165,11 @@ clean:
 
 .PHONY: all qemu qemu-cmd qemu-gdb test clean check-tools server
 
-# The long raw-frame fuzz in QEMU (test/test_robust.py): N frames, seeded.
+# The long raw-frame fuzz in QEMU (test/test_robust.py): N frames, seeded,
+# on the card NIC names.
 N ?= 100000
 fuzz: check-tools all
-	python3 test/test_robust.py fuzz $(N)
+	NIC=$(NIC) python3 test/test_robust.py fuzz $(N)
 
 .PHONY: fuzz
 

@@ -193,7 +193,9 @@ handout:
 # (also in a scratch copy); it writes bench/results.md and bench/results.json
 # (see the README's "Performance").  BENCHFLAGS passes options, e.g.
 # BENCHFLAGS='--boots 5 --no-grade'; see tools/bench.py --help.
+# Both cards side by side, unless NIC= on the command line names one.
+BENCHNICS = $(if $(filter command line,$(origin NIC)),$(NIC),e1000,virtio)
 bench: check-tools all
-	python3 tools/bench.py $(BENCHFLAGS)
+	python3 tools/bench.py --nics $(BENCHNICS) $(BENCHFLAGS)
 
 .PHONY: bench

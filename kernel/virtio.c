@@ -16,13 +16,13 @@ _Static_assert(USED_OFFSET(VQ_MAXNUM) + sizeof(struct vq_used) +
                VQ_MAXNUM * sizeof(struct vq_used_elem) + 2 <= PGSIZE,
                "the two rings must fit in one page");
 
-uint32
+static uint32
 vio_read(uint64 base, int off)
 {
   return *(volatile uint32 *)(base + off);
 }
 
-void
+static void
 vio_write(uint64 base, int off, uint32 v)
 {
   *(volatile uint32 *)(base + off) = v;
@@ -187,7 +187,8 @@ vq_pending(struct virtq *q)
 }
 
 // The head of the next chain the device has finished with (2.6.14), and in
-// *len how many bytes it wrote there; -1 if there is none.
+// *len how many bytes it wrote there; -1 if there is none.  A head out of
+// range (the device's mistake) comes back as q->num, for the caller to skip.
 int
 vq_pop(struct virtq *q, uint32 *len)
 {
@@ -199,5 +200,5 @@ vq_pop(struct virtq *q, uint32 *len)
   e = &q->used->ring[q->used_seen % q->num];
   q->used_seen++;
   *len = e->len;
-  return e->id;
+  return e->id < q->num ? e->id : q->num;
 }

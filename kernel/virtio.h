@@ -102,8 +102,6 @@ struct virtq {
 };
 
 // virtio.c.  The start-up calls return 0, or why they failed.
-uint32 vio_read(uint64 base, int off);
-void vio_write(uint64 base, int off, uint32 v);
 int  vio_is(uint64 base, uint32 devid);            // a modern device of this type?
 const char *vio_start(uint64 base, uint64 *features);   // in: wanted, out: agreed
 const char *vq_init(struct virtq *q, uint64 base, int index, int num);

@@ -155,7 +155,7 @@ tx_reclaim(void)
 //   only the frame's address and length change (5.1.6.2).
 // - vq_push() the chain's head, then vq_notify(): the card does not look
 //   at the available ring by itself (2.6.13.4).
-int
+static int
 virtio_net_transmit(struct mbuf *m)
 {
   struct vq_desc *d;
@@ -200,7 +200,7 @@ virtio_net_transmit(struct mbuf *m)
 //   no interrupt and would wait for the next one.
 // - Only virtio_net_intr() calls this, on the one hart that takes device
 //   interrupts (plic.c): the receive queue needs no lock.
-void
+static void
 virtio_net_recv(void)
 {
   struct mbuf *m, *fresh;

@@ -1,6 +1,6 @@
 # Makefile: build the kernel and file-system image, run them under QEMU, run the tests.
 #   make            kernel/kernel and fs.img
-#   make qemu       boot to a shell (quit with Ctrl-a x)
+#   make qemu       boot to a shell (quit with Ctrl-a x); NIC=virtio for virtio-net
 #   make qemu-gdb   boot, waiting for gdb-multiarch on $(GDBPORT)
 #   make test       every test (test/run_tests.py)
 
@@ -41,8 +41,8 @@ KOBJS = \
 	$K/spinlock.o $K/sleeplock.o $K/proc.o $K/swtch.o \
 	$K/uservec.o $K/kernelvec.o $K/trap.o $K/plic.o \
 	$K/syscall.o $K/sysproc.o $K/exec.o \
-	$K/virtio_disk.o $K/bio.o $K/log.o $K/fs.o $K/file.o $K/pipe.o $K/sysfile.o \
-	$K/pci.o $K/e1000.o $K/mbuf.o $K/ethernet.o $K/arp.o $K/ip.o $K/udp.o \
+	$K/virtio.o $K/virtio_disk.o $K/bio.o $K/log.o $K/fs.o $K/file.o $K/pipe.o $K/sysfile.o \
+	$K/pci.o $K/e1000.o $K/virtio_net.o $K/mbuf.o $K/ethernet.o $K/arp.o $K/ip.o $K/udp.o \
 	$K/icmp.o $K/dhcp.o $K/socket.o $K/sysnet.o
 
 # `make CEILING=1` builds the benchmark's ceiling kernel, which answers UDP
@@ -113,18 +113,31 @@ CPUS ?= 3
 FSIMG ?= fs.img
 
 
-# The e1000's network back end: QEMU user networking by default, with two
+# The network card's back end: QEMU user networking by default, with two
 # host UDP ports forwarded to guest ports 2000 and 2001.  Tests replace it
 # with a raw-frame `dgram` peer.
 NETDEV ?= user,id=net0,hostfwd=udp:127.0.0.1:$(FWDPORT)-:2000,hostfwd=udp:127.0.0.1:$(FWDPORT2)-:2001
 PCAP ?= packets.pcap
+
+# The card: NIC=e1000 (the default: the Intel card on PCI) or NIC=virtio
+# (virtio-net in virtio-mmio slot 1, next to the disk in slot 0).  The
+# kernel uses whichever it finds; the capture is taken on the back end,
+# so it is the same for both.
+NIC ?= e1000
+ifeq ($(NIC),e1000)
+NICDEV = -device e1000,netdev=net0,bus=pcie.0,romfile=
+else ifeq ($(NIC),virtio)
+NICDEV = -device virtio-net-device,netdev=net0,bus=virtio-mmio-bus.1
+else
+$(error NIC=$(NIC): use NIC=e1000 or NIC=virtio)
+endif
 
 QEMUOPTS = -machine virt -bios none -kernel $K/kernel -m 128M -smp $(CPUS) -nographic \
 	-global virtio-mmio.force-legacy=false \
 	-drive file=$(FSIMG),if=none,format=raw,id=x0 \
 	-device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0 \
 	-netdev $(NETDEV) -object filter-dump,id=dump0,netdev=net0,file=$(PCAP) \
-	-device e1000,netdev=net0,bus=pcie.0,romfile= \
+	$(NICDEV) \
 	$(QEMUEXTRA)
 
 check-tools:
@@ -168,10 +181,11 @@ clean:
 compile_commands.json: Makefile tools/compdb.py
 	python3 tools/compdb.py "$(CC)" "$(CFLAGS)" > $@
 
-# The long raw-frame fuzz in QEMU (test/test_robust.py): N frames, seeded.
+# The long raw-frame fuzz in QEMU (test/test_robust.py): N frames, seeded,
+# on the card NIC names.
 N ?= 100000
 fuzz: check-tools all
-	python3 test/test_robust.py fuzz $(N)
+	NIC=$(NIC) python3 test/test_robust.py fuzz $(N)
 
 .PHONY: fuzz
 
@@ -215,7 +229,9 @@ zipball:
 # (also in a scratch copy); it writes bench/results.md and bench/results.json
 # (see the README's "Performance").  BENCHFLAGS passes options, e.g.
 # BENCHFLAGS='--boots 5 --no-grade'; see tools/bench.py --help.
+# Both cards side by side, unless NIC= on the command line names one.
+BENCHNICS = $(if $(filter command line,$(origin NIC)),$(NIC),e1000,virtio)
 bench: check-tools all
-	python3 tools/bench.py $(BENCHFLAGS)
+	python3 tools/bench.py --nics $(BENCHNICS) $(BENCHFLAGS)
 
 .PHONY: bench

@@ -4,13 +4,14 @@
 // datagram for the echo port is turned round in the receive loop itself:
 // the addresses and ports are swapped and the very buffer that arrived is
 // queued for sending.  No protocol layer, socket, process or copy is
-// involved, so what that kernel achieves is what QEMU's e1000 and its
-// user-mode network allow on this machine.  Swapping two fields changes
+// involved, so what that kernel achieves is what QEMU's card (either one) and
+// its user-mode network allow on this machine.  Swapping two fields changes
 // no one's-complement sum, so both checksums stay valid as they are.
 //
 // eth_input() offers every received frame here first, only when
 // ECHO_CEILING is defined; a normal build does not even compile this.  The
-// frame comes straight from e1000_recv(): nothing has run on it yet.
+// frame comes straight from the driver's receive loop: nothing has run on
+// it yet.
 #include "net.h"
 
 #define CEILING_PORT 2000    // where `make bench` runs udpecho
@@ -59,7 +60,7 @@ echo_ceiling(struct mbuf *m)
   swap_bytes(eh->dst, eh->src, ETH_ALEN);
   swap_bytes(&ip->src, &ip->dst, sizeof(ip->src));
   swap_bytes(&uh->sport, &uh->dport, sizeof(uh->sport));
-  if(e1000_transmit(m) < 0)
+  if(net_dev->transmit(m) < 0)
     net_drop(m, &netstats.tx_ring_full);
   return 1;
 }

@@ -188,10 +188,11 @@ void plic_complete(int irq);
 
 // Network lab (see net.h): what the rest of the kernel calls.
 struct sock;
-extern int e1000_irq;   // pci.c: the e1000's PLIC source, 0 if none
-void pci_init(void);
+extern int net_irq;     // trap.c: the network card's PLIC source, 0 if none
+int  pci_init(void);    // 1 if it found an e1000
 void e1000_intr(void);
 void dhcp_tick(void);    // dhcp.c: on every clock tick of hart 0
+void virtio_net_init(void);   // finds a virtio-net card in the virtio-mmio slots
 int  sockread(struct sock *s, uint64 addr, int n);
 int  sockwrite(struct sock *s, uint64 addr, int n);
 void sockclose(struct sock *s);

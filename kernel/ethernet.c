@@ -2,6 +2,7 @@
 #include "net.h"
 
 struct netstats netstats;
+const struct netdev *net_dev;
 uchar net_mac[ETH_ALEN];
 int net_present;
 int net_tracing;
@@ -45,19 +46,25 @@ static const struct {
 #undef NETSTAT_ENTRY
 };
 
+// A name into a zeroed NETINFO_NAMELEN field, cut short if need be.
+static void
+copy_name(char *dst, const char *name)
+{
+  for(int i = 0; i < NETINFO_NAMELEN - 1 && name[i]; i++)
+    dst[i] = name[i];
+}
+
 // Append one named value; silently full at NETINFO_MAXCOUNTERS.
 void
 netinfo_add(struct netinfo *ni, const char *name, uint64 value)
 {
   struct netcounter *c;
-  int i;
 
   if(ni->ncounters >= NETINFO_MAXCOUNTERS)
     return;
   c = &ni->counters[ni->ncounters++];
   memset(c->name, 0, sizeof(c->name));
-  for(i = 0; i < NETINFO_NAMELEN - 1 && name[i]; i++)
-    c->name[i] = name[i];
+  copy_name(c->name, name);
   c->value = value;
 }
 
@@ -73,6 +80,8 @@ net_fillinfo(struct netinfo *ni)
   ni->gateway = NET_GATEWAY;
   ni->present = net_present;
   dhcp_fillinfo(&ni->lease);
+  if(net_present)
+    copy_name(ni->card, net_dev->name);
   for(i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
     netinfo_add(ni, counters[i].name,
                 __atomic_load_n(counters[i].value, __ATOMIC_RELAXED));
@@ -92,7 +101,7 @@ trace_ip(const char *dir, uint flen, const char *p, uint len)
   uint hlen, src, dst;
 
   if(len < IP_HDRLEN || (hlen = (ip->vhl & 0xf) * 4) < IP_HDRLEN || hlen > len){
-    printf("e1000: %s %d bytes IPv4 malformed\n", dir, flen);
+    printf("%s: %s %d bytes IPv4 malformed\n", net_dev->name, dir, flen);
     return;
   }
   src = ntohl(ip->src);
@@ -101,17 +110,17 @@ trace_ip(const char *dir, uint flen, const char *p, uint len)
   len -= hlen;
   if(ip->proto == IP_PROTO_UDP && len >= UDP_HDRLEN){
     const struct udp_hdr *uh = (const struct udp_hdr *)p;
-    printf("e1000: %s %d bytes IPv4 UDP " IPFMT ":%d -> " IPFMT ":%d\n", dir, flen,
+    printf("%s: %s %d bytes IPv4 UDP " IPFMT ":%d -> " IPFMT ":%d\n", net_dev->name, dir, flen,
            IPARGS(src), ntohs(uh->sport), IPARGS(dst), ntohs(uh->dport));
   } else if(ip->proto == IP_PROTO_ICMP && len >= ICMP_HDRLEN &&
             (p[0] == ICMP_ECHO || p[0] == ICMP_ECHOREPLY)){
     const struct icmp_echo *ic = (const struct icmp_echo *)p;
-    printf("e1000: %s %d bytes IPv4 ICMP echo %s " IPFMT " -> " IPFMT " id %d seq %d\n",
-           dir, flen, ic->type == ICMP_ECHO ? "request" : "reply",
+    printf("%s: %s %d bytes IPv4 ICMP echo %s " IPFMT " -> " IPFMT " id %d seq %d\n",
+           net_dev->name, dir, flen, ic->type == ICMP_ECHO ? "request" : "reply",
            IPARGS(src), IPARGS(dst), ntohs(ic->id), ntohs(ic->seq));
   } else {
-    printf("e1000: %s %d bytes IPv4 proto %d " IPFMT " -> " IPFMT "\n",
-           dir, flen, ip->proto, IPARGS(src), IPARGS(dst));
+    printf("%s: %s %d bytes IPv4 proto %d " IPFMT " -> " IPFMT "\n",
+           net_dev->name, dir, flen, ip->proto, IPARGS(src), IPARGS(dst));
   }
 }
 
@@ -122,11 +131,11 @@ trace_arp(const char *dir, uint flen, const char *p, uint len)
   uint op;
 
   if(len < sizeof(*ap)){
-    printf("e1000: %s %d bytes ARP malformed\n", dir, flen);
+    printf("%s: %s %d bytes ARP malformed\n", net_dev->name, dir, flen);
     return;
   }
   op = ntohs(ap->op);
-  printf("e1000: %s %d bytes ARP %s " IPFMT " -> " IPFMT "\n", dir, flen,
+  printf("%s: %s %d bytes ARP %s " IPFMT " -> " IPFMT "\n", net_dev->name, dir, flen,
          op == ARP_OP_REQUEST ? "request" : op == ARP_OP_REPLY ? "reply" : "other",
          IPARGS(ntohl(ap->sip)), IPARGS(ntohl(ap->tip)));
 }
@@ -139,7 +148,7 @@ trace_frame(const char *dir, struct mbuf *m)
   uint type;
 
   if(m->len < ETH_HDRLEN){
-    printf("e1000: %s %d bytes runt\n", dir, m->len);
+    printf("%s: %s %d bytes runt\n", net_dev->name, dir, m->len);
     return;
   }
   type = ntohs(eh->type);
@@ -148,7 +157,7 @@ trace_frame(const char *dir, struct mbuf *m)
   else if(type == ETH_TYPE_ARP)
     trace_arp(dir, m->len, payload, m->len - ETH_HDRLEN);
   else
-    printf("e1000: %s %d bytes type 0x%x\n", dir, m->len, type);
+    printf("%s: %s %d bytes type 0x%x\n", net_dev->name, dir, m->len, type);
 }
 
 // ---- Ethernet II.
@@ -214,7 +223,7 @@ eth_output(struct mbuf *m, const uchar *dst, ushort type)
   if(net_tracing)
     trace_frame("TX", m);
   len = m->len;   // once the driver has m, it may free it at any moment
-  if(e1000_transmit(m) < 0){
+  if(net_dev->transmit(m) < 0){
     net_drop(m, &netstats.tx_ring_full);
     return -1;
   }

@@ -30,7 +30,10 @@ main(void)
     procinit();
     trapinit();
     plicinit();
-    pci_init();       // the e1000, before hart_init() enables its interrupt
+    // The network card, before hart_init() enables its interrupt: the
+    // e1000 if there is one, else a virtio-net card.
+    if(!pci_init())
+      virtio_net_init();
     binit();
     iinit();
     fileinit();

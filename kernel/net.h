@@ -166,14 +166,26 @@ void net_drop(struct mbuf *m, uint64 *why);
 // it is given: it frees it, queues it, or reuses it for a reply.  An output
 // function owns it too and returns -1 if the frame could not be sent.
 
-// e1000.c: the driver (pci.c finds the device).
+// The card under the stack, whichever the kernel found: the code that
+// attaches it (pci.c for the e1000, virtio_net.c) sets net_dev, then the
+// driver calls net_start() with the card's MAC address once it can send
+// and receive.  Received frames come up through eth_input().
+struct netdev {
+  const char *name;                    // "e1000", "virtio-net": boot and trace lines
+  int  (*transmit)(struct mbuf *m);    // -1 if the ring is full; caller frees
+  void (*sync)(void);                  // settle counters and sent mbufs for netinfo
+  void (*intr)(void);                  // its interrupt (trap.c)
+};
+
+// e1000.c: the Intel card's driver (pci.c finds the device).
 void e1000_init(volatile uint32 *regs);
-int  e1000_transmit(struct mbuf *m);   // -1 if the ring is full; caller frees
-void e1000_sync(void);                 // settle counters and sent mbufs for netinfo
+int  e1000_transmit(struct mbuf *m);
+void e1000_sync(void);
 
 // ethernet.c: the interface itself.
+extern const struct netdev *net_dev;
 extern uchar net_mac[ETH_ALEN];
-extern int   net_present;              // an e1000 was found and started
+extern int   net_present;              // a card was found and started: the link is up
 extern int   net_tracing;              // console line per frame
 void net_start(const uchar *mac);
 void net_fillinfo(struct netinfo *ni); // addresses and every counter

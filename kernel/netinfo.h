@@ -48,7 +48,8 @@ struct netlease {
 struct netinfo {
   uchar mac[6];
   uint ipaddr, netmask, gateway;   // host byte order
-  int present;                     // 1 if an e1000 was found
+  int present;                     // 1 if a network card was found
+  char card[NETINFO_NAMELEN];      // its driver: "e1000" or "virtio-net"
   int ncounters;
   struct netcounter counters[NETINFO_MAXCOUNTERS];
   struct netlease lease;           // last, so that the fields above keep their place

@@ -40,4 +40,4 @@ int either_copyin(void *dst, int user_src, uint64 src, uint64 len);
 // Clock: TICK_HZ ticks per second.
 extern uint ticks;
 
-// The driver's transmit entry point is declared in net.h (e1000_transmit).
+// The driver is reached through net_dev (net.h).

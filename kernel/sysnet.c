@@ -128,7 +128,7 @@ sys_sockinfo(void)
   return copyout(myproc()->pagetable, dst, (char *)&si, sizeof(si));
 }
 
-// int netinfo(struct netinfo *ni): works without an e1000 too (present = 0).
+// int netinfo(struct netinfo *ni): works without a card too (present = 0).
 uint64
 sys_netinfo(void)
 {
@@ -139,7 +139,7 @@ sys_netinfo(void)
 
   argaddr(0, &dst);
   if(net_present){
-    e1000_sync();
+    net_dev->sync();
     arp_expire();   // so that datagrams given up on no longer count as in use
   }
   freepages = kfreecount();   // before our own page, too big for the stack

@@ -6,9 +6,11 @@
 #include "spinlock.h"
 #include "proc.h"
 #include "defs.h"
+#include "net.h"
 
 struct spinlock tickslock;
 uint ticks;   // timer ticks since boot, advanced by hart 0
+int net_irq;  // set by the code that attaches the network card
 
 #define TIMER_HZ       10000000   // the `time` CSR runs at 10 MHz on QEMU virt
 #define TICK_INTERVAL  (TIMER_HZ / TICK_HZ)
@@ -100,8 +102,8 @@ devintr(void)
     uartintr();
   else if(irq == VIRTIO0_IRQ)
     virtio_disk_intr();
-  else if(irq && irq == e1000_irq)
-    e1000_intr();
+  else if(irq && irq == net_irq)
+    net_dev->intr();
   else if(irq)
     printf("devintr: unexpected interrupt %d\n", irq);
   if(irq)

@@ -13,14 +13,7 @@
 #define REQ_DESCS 3
 #define STATUS_PENDING 0xff   // the device stores 0 here on success
 
-// The three rings share one page; the kernel maps RAM one-to-one, so the
-// addresses we hand to the device are physical.
-struct vq_area {
-  struct vq_desc desc[VQ_SIZE];
-  struct vq_avail avail;
-  struct vq_used used;
-};
-_Static_assert(sizeof(struct vq_area) <= PGSIZE, "virtqueue must fit in one page");
+#define NDESC 8   // descriptors in queue 0: room for two requests
 
 // What the driver remembers about a request, indexed by its head descriptor.
 struct pending {
@@ -31,93 +24,28 @@ struct pending {
 
 static struct {
   struct spinlock lock;
-  struct vq_area *vq;
-  uchar busy[VQ_SIZE];          // descriptor is part of a live chain
-  uint16 used_seen;             // used-ring entries already handled
-  struct pending req[VQ_SIZE];
+  struct virtq vq;
+  uchar busy[NDESC];            // descriptor is part of a live chain
+  struct pending req[NDESC];
 } disk;
-
-static uint32
-reg_read(int off)
-{
-  return *(volatile uint32 *)(KDEV(VIRTIO0) + off);
-}
-
-static void
-reg_write(int off, uint32 v)
-{
-  *(volatile uint32 *)(KDEV(VIRTIO0) + off) = v;
-}
-
-// Store a 64-bit address into a LO/HI register pair.
-static void
-reg_write64(int lo_off, uint64 v)
-{
-  reg_write(lo_off, (uint32)v);
-  reg_write(lo_off + 4, (uint32)(v >> 32));
-}
-
-// Accept the modern interface and nothing else.
-static void
-negotiate_features(void)
-{
-  reg_write(VIO_DEV_FEATURES_SEL, 1);
-  if((reg_read(VIO_DEV_FEATURES) & VIO_F_VERSION_1_WORD1) == 0)
-    panic("virtio_disk: device does not offer VIRTIO_F_VERSION_1");
-  reg_write(VIO_DRV_FEATURES_SEL, 0);
-  reg_write(VIO_DRV_FEATURES, 0);
-  reg_write(VIO_DRV_FEATURES_SEL, 1);
-  reg_write(VIO_DRV_FEATURES, VIO_F_VERSION_1_WORD1);
-}
-
-static void
-setup_queue(void)
-{
-  reg_write(VIO_QUEUE_SEL, 0);
-  if(reg_read(VIO_QUEUE_READY) != 0)
-    panic("virtio_disk: queue 0 already in use");
-  if(reg_read(VIO_QUEUE_NUM_MAX) < VQ_SIZE)
-    panic("virtio_disk: queue 0 too small");
-
-  disk.vq = kalloc();
-  if(disk.vq == 0)
-    panic("virtio_disk: no memory for the virtqueue");
-  memset(disk.vq, 0, PGSIZE);
-
-  reg_write(VIO_QUEUE_NUM, VQ_SIZE);
-  reg_write64(VIO_QUEUE_DESC_LO, (uint64)disk.vq->desc);
-  reg_write64(VIO_QUEUE_AVAIL_LO, (uint64)&disk.vq->avail);
-  reg_write64(VIO_QUEUE_USED_LO, (uint64)&disk.vq->used);
-  reg_write(VIO_QUEUE_READY, 1);
-}
 
 void
 virtio_disk_init(void)
 {
-  uint32 status = 0;
+  uint64 base = KDEV(VIRTIO0), features = VIO_F_VERSION_1;
+  const char *err;
 
   initlock(&disk.lock, "virtio_disk");
-  if(reg_read(VIO_MAGIC) != VIO_MAGIC_VALUE || reg_read(VIO_VERSION) != 2 ||
-     reg_read(VIO_DEVICE_ID) != VIO_DEVID_BLOCK)
+  if(!vio_is(base, VIO_DEVID_BLOCK))
     panic("virtio_disk: no modern virtio-blk at VIRTIO0 (need force-legacy=false and a drive)");
-
-  // Initialisation order required by the spec: reset, announce ourselves,
-  // agree on features, build the queue, then go live.
-  reg_write(VIO_STATUS, status);
-  status |= VIO_S_ACKNOWLEDGE;
-  reg_write(VIO_STATUS, status);
-  status |= VIO_S_DRIVER;
-  reg_write(VIO_STATUS, status);
-
-  negotiate_features();
-  status |= VIO_S_FEATURES_OK;
-  reg_write(VIO_STATUS, status);
-  if((reg_read(VIO_STATUS) & VIO_S_FEATURES_OK) == 0)
-    panic("virtio_disk: device rejected our features");
-
-  setup_queue();
-  status |= VIO_S_DRIVER_OK;
-  reg_write(VIO_STATUS, status);
+  // The spec's order (3.1.1): reset, announce ourselves, agree on
+  // features (the modern interface and nothing else), build the queue,
+  // then go live.
+  if((err = vio_start(base, &features)) != 0 || (err = vq_init(&disk.vq, base, 0, NDESC)) != 0){
+    printf("virtio_disk: %s\n", err);
+    panic("virtio_disk: cannot start the disk");
+  }
+  vio_go(base);
 }
 
 // Reserve REQ_DESCS descriptors into d[]; all or nothing.  Caller holds disk.lock.
@@ -126,7 +54,7 @@ chain_alloc(int *d)
 {
   int got = 0;
 
-  for(int i = 0; i < VQ_SIZE && got < REQ_DESCS; i++)
+  for(int i = 0; i < NDESC && got < REQ_DESCS; i++)
     if(!disk.busy[i])
       d[got++] = i;
   if(got < REQ_DESCS)
@@ -143,7 +71,7 @@ chain_free(int head)
   int i = head;
 
   for(;;){
-    struct vq_desc *dp = &disk.vq->desc[i];
+    struct vq_desc *dp = &disk.vq.desc[i];
     int more = dp->flags & VQ_DESC_NEXT;
     int next = dp->next;
     disk.busy[i] = 0;
@@ -158,7 +86,7 @@ chain_free(int head)
 static void
 desc_fill(int i, void *addr, uint32 len, uint16 flags, int next)
 {
-  struct vq_desc *dp = &disk.vq->desc[i];
+  struct vq_desc *dp = &disk.vq.desc[i];
 
   dp->addr = (uint64)addr;
   dp->len = len;
@@ -168,19 +96,6 @@ desc_fill(int i, void *addr, uint32 len, uint16 flags, int next)
     dp->flags |= VQ_DESC_NEXT;
     dp->next = next;
   }
-}
-
-// Offer a chain to the device and ring its doorbell.
-static void
-submit(int head)
-{
-  struct vq_avail *av = &disk.vq->avail;
-
-  av->ring[av->idx % VQ_SIZE] = head;
-  __sync_synchronize();   // the ring entry must be visible before the index
-  av->idx++;
-  __sync_synchronize();
-  reg_write(VIO_QUEUE_NOTIFY, 0);
 }
 
 void
@@ -204,7 +119,8 @@ virtio_disk_rw(struct buf *b, int write)
   desc_fill(d[2], (void *)&r->status, 1, VQ_DESC_WRITE, -1);
 
   b->disk = 1;
-  submit(d[0]);
+  vq_push(&disk.vq, d[0]);
+  vq_notify(&disk.vq);
   while(b->disk)
     sleep(b, &disk.lock);
 
@@ -219,7 +135,7 @@ complete(uint32 head)
 {
   struct pending *r;
 
-  if(head >= VQ_SIZE || disk.req[head].b == 0)
+  if(head >= NDESC || disk.req[head].b == 0)
     panic("virtio_disk: completion for an unknown request");
   r = &disk.req[head];
   if(r->status != 0)
@@ -231,19 +147,12 @@ complete(uint32 head)
 void
 virtio_disk_intr(void)
 {
-  volatile uint16 *used_idx;
+  uint32 len;
+  int head;
 
   acquire(&disk.lock);
-  // Acknowledge first: a completion arriving while we drain the ring then
-  // raises a fresh interrupt instead of being lost.
-  reg_write(VIO_INTR_ACK, reg_read(VIO_INTR_STATUS) & VIO_INTR_MASK);
-  __sync_synchronize();
-
-  used_idx = &disk.vq->used.idx;
-  while(disk.used_seen != *used_idx){
-    __sync_synchronize();   // read the entry only after seeing the index move
-    complete(disk.vq->used.ring[disk.used_seen % VQ_SIZE].id);
-    disk.used_seen++;
-  }
+  vio_intr_ack(disk.vq.base);
+  while((head = vq_pop(&disk.vq, &len)) >= 0)
+    complete(head);
   release(&disk.lock);
 }

@@ -11,6 +11,10 @@ Tests live in test/test_*.py and register themselves with the @test decorator:
         out = t.run("echo hello")
         t.expect(out, r"^hello$", "echo output")
 
+A test registered with cards=CARDS runs twice: as NAME on the e1000 and as
+NAME-virtio on virtio-net (its boots get the Makefile's NIC=virtio; `t.nic`
+says which card).
+
 Each test gets a Context `t` that records a transcript of its steps; a failed
 check, a timeout, a kernel panic or an exception fails the test and prints that
 transcript with the console tail.  Every boot uses a private copy of fs.img.
@@ -50,19 +54,27 @@ class Failure(Exception):
 
 
 class Test:
-    def __init__(self, name, doc, func):
-        self.name, self.doc, self.func = name, doc, func
+    def __init__(self, name, doc, func, nic=None):
+        self.name, self.doc, self.func, self.nic = name, doc, func, nic
 
 
 TESTS = []
 
+# The network cards a test can run on (the Makefile's NIC values), and the
+# suffix of each in test names; the default card's is empty.
+CARDS = (("e1000", ""), ("virtio", "-virtio"))
 
-def test(name, doc=""):
-    """Decorator: register func(t) as test `name` (run in registration order)."""
+
+def test(name, doc="", cards=None):
+    """Decorator: register func(t) as test `name` (run in registration order);
+    with cards (e.g. CARDS), once per card, each name with the card's suffix."""
     def register(func):
-        if any(x.name == name for x in TESTS):
-            raise ValueError("two tests named %r" % name)
-        TESTS.append(Test(name, doc or (func.__doc__ or "").strip(), func))
+        for nic, suffix in cards or ((None, ""),):
+            full = name + suffix
+            if any(x.name == full for x in TESTS):
+                raise ValueError("two tests named %r" % full)
+            text = doc or (func.__doc__ or "").strip()
+            TESTS.append(Test(full, text + (" (%s)" % nic if suffix else ""), func, nic))
         return func
     return register
 
@@ -81,8 +93,9 @@ def _clip(text, limit=SHOWN_OUTPUT_LINES):
 class Context:
     """What a test function works with: boots, commands, checks, transcript."""
 
-    def __init__(self, name, verbose=False, logdir=None):
+    def __init__(self, name, verbose=False, logdir=None, nic=None):
         self.name = name
+        self.nic = nic            # the Makefile's NIC for every boot; None: its default
         self.verbose = verbose
         self.logdir = logdir
         self.transcript = []
@@ -112,6 +125,8 @@ class Context:
 
     def boot(self, make_vars=None, timeout=BOOT_TIMEOUT, **kwargs):
         """Start a fresh guest (private fs.img) and wait for the shell's prompt."""
+        if self.nic:
+            make_vars = dict(make_vars or {}, NIC=self.nic)
         self.step("boot" + (" %s" % make_vars if make_vars else ""))
         try:
             g = qemu.Guest.boot(make_vars, log_path=self._log_path(),
@@ -208,7 +223,7 @@ class Context:
 
 def run_one(tst, args):
     """Run one test, print its report; returns whether it passed."""
-    t = Context(tst.name, args.verbose, args.logs)
+    t = Context(tst.name, args.verbose, args.logs, tst.nic)
     start = time.monotonic()
     error = None
     try:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 
-from run_tests import REPO, test
+from run_tests import CARDS, REPO, test
 
 BENCH = os.path.join(REPO, "tools", "bench.py")
 BENCH_TIMEOUT = 300
@@ -63,11 +63,12 @@ def check_tx(t, tx, plan):
     positive(t, tx["per_s"], "transmit rate")
 
 
-@test("bench", "make bench's smoke version: one boot, few datagrams; every figure present and consistent")
+@test("bench", "make bench's smoke version: one boot, few datagrams; every figure present and consistent", cards=CARDS)
 def bench(t):
     out = tempfile.mkdtemp(prefix="xv6-net-bench-test-")
     try:
-        cmd = [sys.executable, BENCH, "--smoke", "--out", out]
+        nic = t.nic or "e1000"
+        cmd = [sys.executable, BENCH, "--smoke", "--nics", nic, "--out", out]
         t.step("$ " + " ".join(cmd[1:]))
         try:
             res = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -82,7 +83,10 @@ def bench(t):
         with open(os.path.join(out, "results.md")) as f:
             table = f.read()
         plan = report["plan"]
-        runs = report["runs"]["real"]
+        t.check(list(report["cards"]) == [nic], "the report covers %s, not just %s"
+                % (list(report["cards"]), nic))
+        card = report["cards"][nic]
+        runs = card["runs"]["real"]
         t.check(len(runs) == 1 and report["boots"] == 1, "the smoke run should boot once")
         run = runs[0]
         positive(t, run["boot_s"], "boot time")
@@ -93,7 +97,7 @@ def bench(t):
         for key in ("load_before", "load_after"):
             t.check(run[key] >= 0, "%s should be a load average, got %r" % (key, run[key]))
 
-        summary = report["real"]
+        summary = card["real"]
         t.check(summary["rtt_median_us"] == run["rtt"]["median_us"] and
                 summary["echo64_per_s"] == run["echo"][0]["echoes_per_s"],
                 "with one boot the medians should be that boot's figures")

@@ -12,7 +12,7 @@ import time
 import hostserver
 import qemu
 from netpeer import checksum as inet_checksum
-from run_tests import test
+from run_tests import CARDS, test
 
 HOST_IP = "10.0.2.2"
 GUEST_IP = "10.0.2.15"
@@ -247,7 +247,7 @@ def check_udpecho(t, srv):
         c.close()
 
 
-@test("nettests", "nettests all OK, ping -c 3, udpecho through hostfwd, then every captured frame decoded")
+@test("nettests", "nettests all OK, ping -c 3, udpecho through hostfwd, then every captured frame decoded", cards=CARDS)
 def nettests(t):
     tmp = tempfile.mkdtemp(prefix="nettests-")
     pcap = os.path.join(tmp, "packets.pcap")
@@ -363,7 +363,7 @@ def guest_mac(t):
     return bytes.fromhex(m.group(1).replace(":", ""))
 
 
-@test("netarp", "raw frames: the guest answers ARP for 10.0.2.15 only, pads to 60 bytes, nettrace, ping refuses")
+@test("netarp", "raw frames: the guest answers ARP for 10.0.2.15 only, pads to 60 bytes, nettrace, ping refuses", cards=CARDS)
 def netarp(t):
     tmp = tempfile.mkdtemp(prefix="netarp-")
     peer = Peer()

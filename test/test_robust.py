@@ -28,7 +28,7 @@ from netpeer import (ETH_ARP, ETH_IP, GUEST_IP, GUEST_MAC, PEER_IP, PEER_MAC,  #
                      BCAST_MAC, SUBNET_BCAST, PROTO_ICMP, PROTO_UDP,
                      ICMP_ECHOREPLY, arp_frame, checksum, eth, icmp_echo,
                      ipv4, ping_frame, udp, udp_frame)
-from run_tests import REPO, Failure, test  # noqa: E402
+from run_tests import CARDS, REPO, Failure, test  # noqa: E402
 
 STATS_PORT = 9999          # netstress stats
 ECHO_PORT = 7              # netstress echo
@@ -57,8 +57,9 @@ LEASE_WAIT = 15            # for the guest's DHCP exchange at boot (it starts af
 class Wire:
     """A booted guest, its peer, and the netstress servers in it."""
 
-    def __init__(self, guest, peer, step, run):
+    def __init__(self, guest, peer, step, run, card):
         self.guest, self.peer, self.step, self._run = guest, peer, step, run
+        self.card = card            # the Makefile's NIC
         self.queries = 0
         self.quiet = False          # no transcript line per counter reading
         self.budget = socket_budget()
@@ -66,7 +67,7 @@ class Wire:
         # counted: its frames would move the counters under the tests.
         if not peer.leased.wait(LEASE_WAIT):
             raise Failure("the guest's DHCP client got no lease from the peer in %ds" % LEASE_WAIT)
-        self.model = peer.model = wire.Model(udp_ports=(STATS_PORT,))
+        self.model = peer.model = wire.Model(udp_ports=(STATS_PORT,), card=card)
 
     def run(self, cmd, timeout=30):
         return self._run(cmd, timeout)
@@ -211,7 +212,7 @@ def kernel_constant(path, name):
 def booted(t, peer):
     """Boot a guest attached to peer; a Wire for it."""
     g = t.boot(make_vars=peer.make_vars())
-    return Wire(g, peer, t.step, t.run)
+    return Wire(g, peer, t.step, t.run, t.nic or "e1000")
 
 
 def not_stats(frames):
@@ -253,7 +254,7 @@ def check_ip_out(t, f, proto, what):
     t.check(not any(f.padding), "%s: padding not zero" % what)
 
 
-@test("robust-conform", "a raw-frame peer checks ARP, ICMP echo, UDP echo, padding, options, fragments")
+@test("robust-conform", "a raw-frame peer checks ARP, ICMP echo, UDP echo, padding, options, fragments", cards=CARDS)
 def conform(t):
     with wire.Peer(log=t.step) as peer:
         w = booted(t, peer)
@@ -387,7 +388,7 @@ def arp_requests_for(frames, addrs):
             if f.arp and f.arp["op"] == 1 and f.arp["tip"] in addrs]
 
 
-@test("robust-arp-evict", "spoofed on-link pings: the gateway stays cached, its held datagram is sent")
+@test("robust-arp-evict", "spoofed on-link pings: the gateway stays cached, its held datagram is sent", cards=CARDS)
 def arp_evict(t):
     spoofed = {spoof_ip(i) for i in range(2 * SPOOFS)}
     with wire.Peer(log=t.step, answer_arp=False) as peer:
@@ -435,9 +436,9 @@ def arp_evict(t):
 
 # ---- malformed frames, kind by kind ------------------------------------------------
 # Each kind: a name, a generator of one variant (from a seeded random.Random),
-# and the drop counters its frames may land in.  The device pads frames under
-# 60 bytes with zeros, which is why a truncated frame can land in a counter
-# further down the stack than the header it cuts.
+# and the drop counters its frames may land in (a dict: per card).  The e1000
+# pads frames under 60 bytes with zeros, which is why a truncated frame can
+# land in a counter further down the stack than the header it cuts.
 
 def _ip_frame(r, payload_len=100):
     return udp_frame(5555, ECHO_PORT, bytes(r.randrange(256) for _ in range(payload_len)))
@@ -520,9 +521,9 @@ def _zero_udp(r):
 
 
 MALFORMED = [
-    ("runt frame (6-12 bytes; the device pads it)",
+    ("runt frame (6-12 bytes; the e1000 pads it, virtio-net does not)",
      lambda r: GUEST_MAC + bytes(r.randrange(256) for _ in range(r.randrange(0, 7))),
-     {"eth_rx_bad_type"}),
+     {"e1000": {"eth_rx_bad_type"}, "virtio": {"eth_rx_runt"}}),
     ("unknown EtherType",
      lambda r: eth(bytes(46), etype=r.choice((0x86DD, 0x8100, 0x88CC, 0x0000, 0x0801,
                                               0x0805, 0x0807, r.randrange(0x0900, 0x10000)))),
@@ -596,16 +597,16 @@ MALFORMED = [
      {"arp_rx_bad"}),
     ("ARP request for another host",
      lambda r: arp_frame(1, tip="10.0.2.%d" % r.choice((1, 3, 16, 99))), {"arp_rx_ignored"}),
-    ("frame for another MAC (the device filters it)",
+    ("frame for another MAC (the e1000 filters it, virtio-net passes it on)",
      lambda r: ping_frame(1, 1, b"x", dst_mac=bytes([0x52, 0x54, 0, r.randrange(256), 0x34, 0x57])),
-     set()),
+     {"e1000": set(), "virtio": {"eth_rx_not_ours"}}),
 ]
 
 # Counters that count frames going through, not frames dropped.
 PASSING = {"rx_packets", "ip_rx_packets", "udp_rx_packets"}
 
 
-@test("robust-malformed", "malformed frames of 32 kinds, 100 each: dropped, counted where they belong")
+@test("robust-malformed", "malformed frames of 32 kinds, 100 each: dropped, counted where they belong", cards=CARDS)
 def malformed(t):
     r = wire.rng(FUZZ_SEED)
     figures = []
@@ -615,6 +616,8 @@ def malformed(t):
         w.start_echo()
         base = before = w.baseline()
         for name, gen, where in MALFORMED:
+            if isinstance(where, dict):
+                where = where[w.card]
             t.step("kind: %s -> %s" % (name, ", ".join(sorted(where)) or "nothing"))
             frames = [gen(r) for _ in range(MALFORMED_EACH)]
             start = peer.count()
@@ -813,7 +816,7 @@ def fuzz_checks(t, w, base, after):
     return w.settle(base, "after the fuzz")
 
 
-@test("robust-fuzz", "20,000 seeded random and mutated frames; counted as predicted, no leak")
+@test("robust-fuzz", "20,000 seeded random and mutated frames; counted as predicted, no leak", cards=CARDS)
 def fuzz(t):
     with wire.Peer(log=t.step) as peer:
         w = booted(t, peer)
@@ -853,7 +856,7 @@ def flood(w, frame, seconds):
     return sent, samples
 
 
-@test("robust-rxflood", "10 s flood to a socket that never reads: queue at its cap, memory bounded")
+@test("robust-rxflood", "10 s flood to a socket that never reads: queue at its cap, memory bounded", cards=CARDS)
 def rxflood(t):
     with wire.Peer(log=t.step) as peer:
         w = booted(t, peer)
@@ -940,7 +943,7 @@ def peer_lost(peer):
     return host_drops(peer.port) or 0
 
 
-@test("robust-txflood", "the guest transmits flat out: every frame it counted as sent arrives intact")
+@test("robust-txflood", "the guest transmits flat out: every frame it counted as sent arrives intact", cards=CARDS)
 def txflood(t):
     with wire.Peer(log=t.step) as peer:
         t.step("our socket buffer: %d bytes" % peer.rcvbuf())
@@ -958,7 +961,7 @@ def txflood(t):
 
 # ---- system calls ----------------------------------------------------------------------
 
-@test("robust-syscalls", "bad pointers and lengths to every socket call, killed readers, no sockets left")
+@test("robust-syscalls", "bad pointers and lengths to every socket call, killed readers, no sockets left", cards=CARDS)
 def syscalls(t):
     nsock = kernel_constant("kernel/socket.c", "NSOCK")
     with wire.Peer(log=t.step) as peer:
@@ -1029,13 +1032,13 @@ class _Console:
         return self.guest.run(cmd, timeout)
 
 
-def long_fuzz(count, seed):
+def long_fuzz(count, seed, card):
     peer = wire.Peer()
-    g = qemu.Guest.boot(peer.make_vars(PCAP="/dev/null"), log_path=None)
+    g = qemu.Guest.boot(peer.make_vars(PCAP="/dev/null", NIC=card), log_path=None)
     con = _Console(g)
     try:
         g.wait_prompt(60)
-        w = Wire(g, peer, con.step, con.run)
+        w = Wire(g, peer, con.step, con.run, card)
         w.start_stats()
         w.start_echo()
         base, after, kinds, took = run_fuzz(w, count, seed, report=con.step)
@@ -1089,7 +1092,8 @@ def main(argv):
     usage = "usage: test_robust.py fuzz N [SEED] | nettests ROUNDS"
     try:
         if len(argv) >= 2 and argv[0] == "fuzz":
-            long_fuzz(int(argv[1]), int(argv[2]) if len(argv) > 2 else FUZZ_SEED)
+            long_fuzz(int(argv[1]), int(argv[2]) if len(argv) > 2 else FUZZ_SEED,
+                      os.environ.get("NIC") or "e1000")
         elif len(argv) == 2 and argv[0] == "nettests":
             nettests_rounds(int(argv[1]))
         else:

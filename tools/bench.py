@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench.py: `make bench`: measure the network data path under QEMU and write a report.
 
-    tools/bench.py [--boots N] [--smoke] [--out DIR] [--no-ceiling] [--no-grade] [-v]
+    tools/bench.py [--boots N] [--nics e1000,virtio] [--smoke] [--out DIR] [--no-ceiling] [--no-grade]
 
 Each boot of the kernel (fresh QEMU, private fs.img, user-mode network)
 measures, from a host client on 127.0.0.1 through the port forwards:
@@ -20,9 +20,12 @@ measures, from a host client on 127.0.0.1 through the port forwards:
 
 Every figure in the report is the median over the boots.  The ceiling
 kernel (`make CEILING=1`, built in a scratch copy of the tree) answers
-echo datagrams inside the e1000 driver; its rtt and echo figures show what
-QEMU itself allows here, and the report gives the real stack as a fraction
-of them.  `make grade` is timed once, in another scratch copy.
+echo datagrams inside the card's driver; its rtt and echo figures show
+what QEMU itself allows here, and the report gives the real stack as a
+fraction of them.  Each card (--nics: the Makefile's NIC values) gets its
+own boots of both kernels, side by side in the report, with the virtio-net
+card's figures as a multiple of the e1000's.  `make grade` is timed once,
+in another scratch copy.
 
 Other programs on a shared machine slow everything down, so each boot
 records the load average before and after, and, from /proc/stat, how many
@@ -443,7 +446,8 @@ class Kernel:
         return os.path.exists(os.path.join(self.tree, "user", "_" + name))
 
     def boot(self, make_vars, logpath):
-        """A fresh QEMU with a private copy of fs.img and its own capture."""
+        """A fresh QEMU with a private copy of fs.img and its own capture;
+        make_vars names the card (NIC) among others."""
         workdir = tempfile.mkdtemp(prefix="xv6-net-bench-")
         try:
             chosen = dict(make_vars, FSIMG=os.path.join(workdir, "fs.img"),
@@ -475,13 +479,13 @@ def start_in_background(guest, cmd, ready):
     guest.skip()
 
 
-def one_boot(kernel, plan, n, logdir, with_nettests, full):
-    """Boot once and take every figure; a dict of them."""
+def one_boot(kernel, nic, plan, n, logdir, with_nettests, full):
+    """Boot once with card nic and take every figure; a dict of them."""
     ports = dict(zip(hostserver.PORT_VARS, qemu.free_ports(4, "udp")))
     res = {"load_before": load()}
-    prefix = os.path.join(logdir, "%s-%d" % (kernel.label, n))
+    prefix = os.path.join(logdir, "%s-%s-%d" % (nic, kernel.label, n))
     others = Others()
-    g = kernel.boot(ports, prefix + ".console.log")
+    g = kernel.boot(dict(ports, NIC=nic), prefix + ".console.log")
     try:
         g.wait_prompt(BOOT_TIMEOUT)
         res["boot_s"] = g.uptime()
@@ -567,7 +571,12 @@ TARGETS = {
     "rtt_median_us": ("<=", 250), "rtt_p99_us": ("<=", 1000), "rtt_max_us": ("<=", 10000),
     "echo64_per_s": (">=", 12000), "rx_zero_loss_per_s": (">=", 10000),
     "boot_s": ("<=", 0.5), "grade_s": ("<=", 15), "echo64_of_ceiling": (">=", 0.8),
+    # virtio-net as a multiple of the e1000, measured in the same run (issue 11)
+    "echo64_x": (">=", 2.0), "rtt_median_x": ("<=", 0.7),
 }
+
+# The Makefile's NIC values and the cards' names in the report.
+CARDS = {"e1000": "e1000", "virtio": "virtio-net"}
 
 
 def summarize(boots):
@@ -592,7 +601,8 @@ def summarize(boots):
         "rx_zero_loss_per_s": med(lambda b: b["rx"]["zero_loss_rate"]),
         "rx_low_loss_per_s": med(lambda b: b["rx"]["low_loss_rate"]),
         "tx_per_s": med(lambda b: b["tx"]["per_s"]),
-        "tx_lost": med(lambda b: b["tx"]["count"] - b["tx"]["received"]),
+        "tx_refused": med(lambda b: b["tx"]["refused"]),
+        "tx_lost": med(lambda b: b["tx"]["count"] - b["tx"]["refused"] - b["tx"]["received"]),
     }
     for i, size in enumerate((64, 1400)):
         s["echo%d_per_s" % size] = med(lambda b: b["echo"][i]["echoes_per_s"])
@@ -617,6 +627,20 @@ def fractions(real, ceil):
     return out
 
 
+def comparison(cards):
+    """virtio-net's real stack as a multiple of the e1000's: throughput
+    virtio/e1000, time virtio/e1000; empty unless both were measured."""
+    if "e1000" not in cards or "virtio" not in cards:
+        return {}
+    e, v = cards["e1000"]["real"], cards["virtio"]["real"]
+    out = {}
+    for key in ("echo64_per_s", "echo1400_per_s", "rtt_median_us"):
+        if e.get(key) and v.get(key):
+            out[key.rsplit("_", 2)[0] + "_x" if key.startswith("echo") else "rtt_median_x"] = \
+                v[key] / e[key]
+    return out
+
+
 def verdict(key, value):
     if key not in TARGETS or value is None:
         return ""
@@ -634,52 +658,86 @@ def fmt_num(v, digits=0):
     return "{:,}".format(int(round(v)))
 
 
+ROWS = [
+    ("RTT median (us)", "rtt_median_us", 0),
+    ("RTT p90 (us)", "rtt_p90_us", 0),
+    ("RTT p99 (us)", "rtt_p99_us", 0),
+    ("RTT max (us)", "rtt_max_us", 0),
+    ("RTT losses of %(rtt_count)d", "rtt_lost", 0),
+    ("echo 64 B, 16 outstanding (echoes/s)", "echo64_per_s", 0),
+    ("echo 64 B (Mbit/s each way)", "echo64_mbit", 2),
+    ("echo 64 B losses", "echo64_lost", 0),
+    ("echo 64 B, QEMU CPU time per echo (us)", "echo64_cpu_us", 0),
+    ("echo 1400 B, 16 outstanding (echoes/s)", "echo1400_per_s", 0),
+    ("echo 1400 B (Mbit/s each way)", "echo1400_mbit", 1),
+    ("echo 1400 B losses", "echo1400_lost", 0),
+    ("echo 1400 B, QEMU CPU time per echo (us)", "echo1400_cpu_us", 0),
+    ("receive, highest rate with zero loss (datagrams/s, of rates up to %(rx_max)s)",
+     "rx_zero_loss_per_s", 0),
+    ("receive, highest rate losing at most 1%% (datagrams/s)", "rx_low_loss_per_s", 0),
+    ("transmit, guest as fast as it can (datagrams/s)", "tx_per_s", 0),
+    ("transmit refused, ring full (of %(tx_count)d)", "tx_refused", 0),
+    ("transmit losses (of those sent)", "tx_lost", 0),
+    ("boot to first `$ ` (s)", "boot_s", 2),
+    ("`nettests` (s)", "nettests_s", 1),
+]
+
+
+def verdicts(key, values):
+    """One target cell for a figure of one or more cards: (nic, value) pairs."""
+    if key not in TARGETS:
+        return ""
+    if len(values) == 1:
+        return verdict(key, values[0][1])
+    op, limit = TARGETS[key]
+    said = ["%s %s" % (CARDS[nic], verdict(key, v).split(" ")[0]) for nic, v in values
+            if v is not None]
+    return "%s (target %s %s)" % (", ".join(said), op,
+                                  limit if isinstance(limit, float) else fmt_num(limit))
+
+
 def markdown(report):
-    real, ceil, frac = report["real"], report.get("ceiling"), report.get("fractions", {})
-    rows = [
-        ("RTT median (us)", "rtt_median_us", 0),
-        ("RTT p90 (us)", "rtt_p90_us", 0),
-        ("RTT p99 (us)", "rtt_p99_us", 0),
-        ("RTT max (us)", "rtt_max_us", 0),
-        ("RTT losses of %d" % report["plan"]["rtt_count"], "rtt_lost", 0),
-        ("echo 64 B, 16 outstanding (echoes/s)", "echo64_per_s", 0),
-        ("echo 64 B (Mbit/s each way)", "echo64_mbit", 2),
-        ("echo 64 B losses", "echo64_lost", 0),
-        ("echo 64 B, QEMU CPU time per echo (us)", "echo64_cpu_us", 0),
-        ("echo 1400 B, 16 outstanding (echoes/s)", "echo1400_per_s", 0),
-        ("echo 1400 B (Mbit/s each way)", "echo1400_mbit", 1),
-        ("echo 1400 B losses", "echo1400_lost", 0),
-        ("echo 1400 B, QEMU CPU time per echo (us)", "echo1400_cpu_us", 0),
-        ("receive, highest rate with zero loss (datagrams/s, of rates up to %s)"
-         % fmt_num(max(report["plan"]["rx_rates"])), "rx_zero_loss_per_s", 0),
-        ("receive, highest rate losing at most 1% (datagrams/s)", "rx_low_loss_per_s", 0),
-        ("transmit, guest as fast as it can (datagrams/s)", "tx_per_s", 0),
-        ("transmit losses of %d" % report["plan"]["tx_count"], "tx_lost", 0),
-        ("boot to first `$ ` (s)", "boot_s", 2),
-        ("`nettests` (s)", "nettests_s", 1),
-    ]
+    cards, plan = report["cards"], report["plan"]
+    cols = [(nic, kind) for nic in cards for kind in ("real", "ceiling") if cards[nic].get(kind)]
+    names = {"rtt_count": plan["rtt_count"], "tx_count": plan["tx_count"],
+             "rx_max": fmt_num(max(plan["rx_rates"]))}
     out = ["# xv6-net benchmark", "",
-           "%s, %s, %d boot(s) per kernel, %d harts; medians over the boots." %
+           "%s, %s, %d boot(s) per kernel and card, %d harts; medians over the boots." %
            (report["date"], report["host"], report["boots"], report["cpus"]), ""]
-    head = "| figure | real stack | ceiling | target |"
-    out += [head, "|---|---|---|---|"]
-    for label, key, digits in rows:
-        c = ceil.get(key) if ceil and key.startswith(("rtt", "echo")) else None
-        out.append("| %s | %s | %s | %s |" % (label, fmt_num(real.get(key), digits),
-                                              fmt_num(c, digits) if c is not None else "",
-                                              verdict(key, real.get(key))))
+    out += ["| figure | %s | target |" % " | ".join(
+                CARDS[nic] + ("" if kind == "real" else " ceiling") for nic, kind in cols),
+            "|---|%s---|" % ("---|" * len(cols))]
+    for label, key, digits in ROWS:
+        cells = [fmt_num(cards[nic][kind].get(key), digits)
+                 if kind == "real" or key.startswith(("rtt", "echo")) else ""
+                 for nic, kind in cols]
+        out.append("| %s | %s | %s |" % (label % names, " | ".join(cells),
+                                         verdicts(key, [(nic, cards[nic]["real"].get(key))
+                                                        for nic in cards])))
     g = report.get("grade")
+    blank = " |" * (len(cols) - 1)
     if g:
-        out.append("| `make grade` (s), %s | %s | | %s |" % (
-            g["score"] or "no score", fmt_num(g["wall_s"], 1), verdict("grade_s", g["wall_s"])))
+        out.append("| `make grade` (s), %s | %s |%s %s |" % (
+            g["score"] or "no score", fmt_num(g["wall_s"], 1), blank, verdict("grade_s", g["wall_s"])))
     else:
-        out.append("| `make grade` (s) | %s | | |" % report.get("grade_note", "not run"))
-    if frac:
-        out += ["", "Real stack as a fraction of the ceiling (1.00 = as fast as the ceiling):"]
+        out.append("| `make grade` (s) | %s |%s |" % (report.get("grade_note", "not run"), blank))
+    for nic, c in cards.items():
+        frac = c.get("fractions")
+        if not frac:
+            continue
+        out += ["", "%s: real stack as a fraction of its ceiling (1.00 = as fast as the ceiling):"
+                % CARDS[nic]]
         for key, label in (("echo64_of_ceiling", "echo 64 B"), ("echo1400_of_ceiling", "echo 1400 B"),
                            ("rtt_median_of_ceiling", "RTT median (ceiling / real)")):
             if key in frac:
                 out.append("- %s: %.2f %s" % (label, frac[key], verdict(key, frac[key])))
+    comp = report.get("comparison")
+    if comp:
+        out += ["", "virtio-net's real stack as a multiple of the e1000's, same run:"]
+        for key, label in (("echo64_x", "echo 64 B (echoes/s)"), ("echo1400_x", "echo 1400 B (echoes/s)"),
+                           ("rtt_median_x", "RTT median")):
+            if key in comp:
+                out.append("- %s: %.2fx %s" % (label, comp[key], verdict(key, comp[key])))
     busy = report.get("other_cores_max")
     out += ["", "Load average (1 min): %.2f at most during the run (the benchmark itself "
             "accounts for about 2)." % report["load_max"]]
@@ -704,7 +762,12 @@ def main():
     ap.add_argument("--no-ceiling", action="store_true", help="skip the ceiling kernel")
     ap.add_argument("--no-grade", action="store_true", help="skip timing `make grade`")
     ap.add_argument("--no-nettests", action="store_true", help="skip timing nettests")
+    ap.add_argument("--nics", default=",".join(CARDS),
+                    help="cards to measure, comma-separated NIC values (default: %(default)s)")
     args = ap.parse_args()
+    nics = [n for n in args.nics.split(",") if n]
+    if not nics or any(n not in CARDS for n in nics):
+        ap.error("--nics: a comma-separated list of %s" % ", ".join(CARDS))
     if args.smoke:
         args.boots = 1
         args.no_ceiling = args.no_grade = args.no_nettests = True
@@ -735,19 +798,21 @@ def main():
     }
     scratch = tempfile.mkdtemp(prefix="xv6-net-bench-")
     try:
-        runs = {}
         kernels = [real]
         if not args.no_ceiling:
             log("building the ceiling kernel")
             kernels.append(build_ceiling(scratch))
-        for k in kernels:
-            runs[k.label] = []
-            for n in range(args.boots):
-                log("%s kernel, boot %d of %d" % (k.label, n + 1, args.boots))
-                r = one_boot(k, plan, n + 1, logdir, with_nettests and k is real,
-                             full=k is real)
-                runs[k.label].append(r)
-                log("  " + brief(r))
+        runs = {nic: {k.label: [] for k in kernels} for nic in nics}
+        # Boot by boot, each card and kernel in turn, so that a spell of
+        # load from other programs falls on all of them alike.
+        for n in range(args.boots):
+            for nic in nics:
+                for k in kernels:
+                    log("%s, %s kernel, boot %d of %d" % (CARDS[nic], k.label, n + 1, args.boots))
+                    r = one_boot(k, nic, plan, n + 1, logdir, with_nettests and k is real,
+                                 full=k is real)
+                    runs[nic][k.label].append(r)
+                    log("  " + brief(r))
         if not args.no_grade:
             if os.path.exists(os.path.join(REPO, "grade-lab-net")):
                 log("timing `make grade` in a scratch copy")
@@ -757,20 +822,24 @@ def main():
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    report["runs"] = runs
-    report["real"] = summarize(runs["real"])
-    if "ceiling" in runs:
-        report["ceiling"] = summarize(runs["ceiling"])
-        report["fractions"] = fractions(report["real"], report["ceiling"])
-    loads = [s["load_max"] for s in (report["real"], report.get("ceiling")) if s]
+    report["cards"] = {}
+    for nic in nics:
+        c = report["cards"][nic] = {"runs": runs[nic], "real": summarize(runs[nic]["real"])}
+        if "ceiling" in runs[nic]:
+            c["ceiling"] = summarize(runs[nic]["ceiling"])
+            c["fractions"] = fractions(c["real"], c["ceiling"])
+        if any(not b.get("nettests_passed", True) for b in runs[nic]["real"]):
+            notes.append("nettests did NOT pass in every boot with the %s: see %s"
+                         % (CARDS[nic], logdir))
+    report["comparison"] = comparison(report["cards"])
+    summaries = [c[kind] for c in report["cards"].values() for kind in ("real", "ceiling")
+                 if c.get(kind)]
+    loads = [s["load_max"] for s in summaries]
     if report.get("grade"):
         loads += [report["grade"]["load_before"], report["grade"]["load_after"]]
     report["load_max"] = max(loads)
-    others = [s["other_cores_max"] for s in (report["real"], report.get("ceiling"))
-              if s and s["other_cores_max"] is not None]
+    others = [s["other_cores_max"] for s in summaries if s["other_cores_max"] is not None]
     report["other_cores_max"] = max(others) if others else None
-    if any(not b.get("nettests_passed", True) for b in runs["real"]):
-        notes.append("nettests did NOT pass in every boot: see %s" % logdir)
     if report.get("grade") and report["grade"]["status"] != 0:
         notes.append("`make grade` exited with status %d" % report["grade"]["status"])
     report["notes"] = notes

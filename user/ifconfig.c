@@ -44,10 +44,10 @@ main(void)
     exit(1);
   }
   if(!ni.present){
-    printf("ifconfig: no e1000 network card was found\n");
+    printf("ifconfig: no network card was found\n");
     exit(1);
   }
-  printf("e1000:\n  %-8s %02x:%02x:%02x:%02x:%02x:%02x\n", "ether", ni.mac[0], ni.mac[1], ni.mac[2],
+  printf("%s:\n  %-8s %02x:%02x:%02x:%02x:%02x:%02x\n", ni.card, "ether", ni.mac[0], ni.mac[1], ni.mac[2],
          ni.mac[3], ni.mac[4], ni.mac[5]);
   showaddr("inet", ni.ipaddr);
   showaddr("netmask", ni.netmask);

@@ -2,11 +2,11 @@
 #pragma once
 #include "net.h"
 
-extern int host_ring_full;      // e1000_transmit() refuses frames while set
+extern int host_ring_full;      // the host "driver" refuses frames while set
 extern int host_killed;         // sleep_killable() answers this
 extern int host_wakeups;        // wakeup() calls so far
 extern long host_pages;         // pages from kalloc() not yet freed
-extern void (*host_tx_hook)(void);   // run once, by the next e1000_transmit(), before it
+extern void (*host_tx_hook)(void);   // run once, by the next transmit, before it
                                      // takes its frame: another hart's send, forced in
 
 struct mbuf *host_sent(void);   // oldest frame "transmitted" and not yet taken, or 0

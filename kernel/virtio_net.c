@@ -1,0 +1,332 @@
+// virtio_net.c: driver for QEMU's virtio-net card: virtio 1.x over virtio-mmio, one receive and one transmit queue.
+//
+// As with the e1000, the driver and the card share rings in memory, but
+// here they are virtqueues (virtio.h): the driver offers buffers in an
+// available ring, the card hands them back, filled or sent, in a used
+// ring.  A register write (a notification) wakes the card and an interrupt
+// wakes the driver, and each side may tell the other to hold those back.
+// The specification is "Virtual I/O Device (VIRTIO) Version 1.1" (OASIS);
+// the section numbers below are its own: 2.6 split virtqueues, 3.1 start-
+// up, 4.2 the MMIO transport, 5.1 the network device.
+//
+// Transport: virtio-mmio, like the disk.  QEMU's virt machine has eight
+// virtio-mmio slots, which the kernel maps already, and the start-up
+// handshake and the queue code are the disk's (virtio.c).  virtio-pci
+// would add BAR assignment and a walk of the PCI capability list to find
+// the same registers, and teach nothing more about the rings.
+//
+// Features (5.1.3): VERSION_1 (the modern interface), MAC (the card's
+// address is in configuration space) and STATUS (so is its link state).
+// Nothing else: no checksum or segmentation offloads (the stack sends
+// complete, checksummed frames, as it does to the e1000), no MRG_RXBUF
+// (each receive buffer holds a whole frame), no control queue (so the
+// card filters nothing: eth_input() drops frames that are not ours), no
+// EVENT_IDX (the ring flags are enough to hold back interrupts and
+// notifications).
+//
+// The functions a student would write: virtio_net_rx_fill(), tx_reclaim()
+// with virtio_net_transmit(), and virtio_net_recv(); the rest is set-up.
+#include "net.h"
+#include "memlayout.h"
+#include "virtio.h"
+
+#define RX_QUEUE 0   // queue numbers (5.1.2)
+#define TX_QUEUE 1
+
+// A receive buffer is an mbuf per descriptor.  QEMU's user network queues
+// frames while the receive queue is empty rather than drop them, but the
+// fewer times it has to, the better: 256, QEMU's largest queue.
+#define RX_NUM 256
+// Frames in flight on transmit, each a chain of two descriptors (header,
+// frame).  The same bound as the e1000's ring: a sender never holds more
+// mbufs here than there.
+#define TX_SLOTS 32
+#define TX_NUM (2 * TX_SLOTS)
+
+#define VNET_F_MAC    (1ULL << 5)
+#define VNET_F_STATUS (1ULL << 16)
+#define VNET_CONFIG_MAC    0   // configuration space (5.1.4)
+#define VNET_CONFIG_STATUS 6
+#define VNET_S_LINK_UP     1
+
+// The longest frame taken, as the e1000 takes it: a VLAN-tagged one
+// without FCS.  Longer ones fit our buffers, but are not Ethernet.
+#define VNET_MAXFRAME 1522
+
+// With VERSION_1 every frame, sent or received, comes after this header
+// (5.1.6).  All zero on transmit: no offload is asked for.  On receive the
+// card fills it in, and without offloads there is nothing in it for us.
+struct vnet_hdr {
+  uchar  flags;
+  uchar  gso_type;
+  ushort hdr_len;
+  ushort gso_size;
+  ushort csum_start;
+  ushort csum_offset;
+  ushort num_buffers;
+} PACKED;
+#define VNET_HDRLEN sizeof(struct vnet_hdr)
+_Static_assert(VNET_HDRLEN == 12, "virtio_net_hdr is 12 bytes with VERSION_1");
+_Static_assert(VNET_HDRLEN <= MBUF_HEADROOM, "the header goes in an mbuf's headroom");
+
+static uint64 base;                     // the card's registers
+static struct spinlock vnet_lock;       // the transmit queue
+static struct virtq rxq, txq;
+static struct mbuf *rx_mbufs[RX_NUM];   // the buffer of each receive descriptor
+static struct mbuf *tx_mbufs[TX_SLOTS]; // the frame each slot is sending, 0 if free
+static uint tx_next;                    // the next slot to fill
+static struct vnet_hdr tx_hdr;          // every frame's header: the card only reads it
+
+// Hand receive descriptor i, with buffer m, to the card: the frame is to
+// land at m->head and its header in the headroom just before (5.1.6.3).
+// The card is not notified: the caller does that once for a batch.
+static void
+rx_give(int i, struct mbuf *m)
+{
+  struct vq_desc *d = &rxq.desc[i];
+
+  rx_mbufs[i] = m;
+  d->addr = (uint64)(m->head - VNET_HDRLEN);
+  d->len = VNET_HDRLEN + mbuf_tailroom(m);
+  d->flags = VQ_DESC_WRITE;
+  vq_push(&rxq, i);
+}
+
+// Fill the receive queue: one mbuf for every descriptor; -1 (and nothing
+// kept) if memory runs out.
+//
+// Hints:
+// - Allocate them all first (mbuf_alloc()), so that a failure leaves
+//   nothing half offered to the card.
+// - rx_give() fills a descriptor (2.6.5) and offers it in the available
+//   ring (vq_push(), 2.6.13); the card writes, so VQ_DESC_WRITE.
+// - No notification here: the card may not be told anything before
+//   DRIVER_OK (3.1.1); virtio_net_init() notifies it after that.
+static int
+virtio_net_rx_fill(void)
+{
+  for(int i = 0; i < RX_NUM; i++){
+    if((rx_mbufs[i] = mbuf_alloc()) == 0){
+      while(--i >= 0)
+        mbuf_free(rx_mbufs[i]);
+      return -1;
+    }
+  }
+  for(int i = 0; i < RX_NUM; i++)
+    rx_give(i, rx_mbufs[i]);
+  return 0;
+}
+
+// Free the frames the card has finished sending.  Caller holds vnet_lock.
+//
+// Hints:
+// - vq_pop() returns the head of each chain the card has used (2.6.14),
+//   or -1 when there are no more.  The head is descriptor 2 * slot.
+// - Count each one in tx_card_packets; an id that is not a busy slot's
+//   head is the card's mistake: ignore it rather than free twice.
+static void
+tx_reclaim(void)
+{
+  uint32 len;
+  int id;
+
+  while((id = vq_pop(&txq, &len)) >= 0){
+    if(id >= TX_NUM || id % 2 != 0 || tx_mbufs[id / 2] == 0)
+      continue;
+    mbuf_free(tx_mbufs[id / 2]);
+    tx_mbufs[id / 2] = 0;
+    netstat_inc(tx_card_packets);
+  }
+}
+
+// Queue the frame in m (m->len bytes at m->head) for sending.  On success
+// the driver owns m and frees it once the card is done with it; if every
+// slot is still busy, return -1 and leave m to the caller.
+//
+// Hints:
+// - Any hart may be sending: hold vnet_lock throughout.
+// - Reclaim first (tx_reclaim()): that frees the slots the card is done
+//   with.  No transmit interrupt is asked for (the available ring's
+//   NO_INTERRUPT flag, 2.6.7), so this, and virtio_net_sync(), are the
+//   only places where that happens.
+// - Slot tx_next is free if tx_mbufs[tx_next] is 0; otherwise the queue is
+//   full.  Its two descriptors, 2 * slot (the header, tx_hdr) and
+//   2 * slot + 1 (the frame), are chained once and for all by tx_init();
+//   only the frame's address and length change (5.1.6.2).
+// - vq_push() the chain's head, then vq_notify(): the card does not look
+//   at the available ring by itself (2.6.13.4).
+static int
+virtio_net_transmit(struct mbuf *m)
+{
+  struct vq_desc *d;
+  uint slot;
+
+  acquire(&vnet_lock);
+  tx_reclaim();
+  slot = tx_next;
+  if(tx_mbufs[slot]){
+    release(&vnet_lock);
+    return -1;
+  }
+  tx_mbufs[slot] = m;
+  d = &txq.desc[2 * slot + 1];
+  d->addr = (uint64)m->head;
+  d->len = m->len;
+  vq_push(&txq, 2 * slot);
+  vq_notify(&txq);
+  tx_next = (slot + 1) % TX_SLOTS;
+  release(&vnet_lock);
+  return 0;
+}
+
+// Pass every frame the card has received to the network stack.
+//
+// Hints:
+// - vq_pop() gives the descriptor of each filled buffer and the bytes the
+//   card wrote there, header included (2.6.14, 5.1.6.4).  The frame is
+//   those bytes less VNET_HDRLEN, at rx_mbufs[id]->head.
+// - Count each in rx_card_packets.  Drop (keeping the same buffer in the
+//   descriptor) one shorter than the header (rx_desc_errors) or longer
+//   than VNET_MAXFRAME (rx_oversize).  Otherwise give the descriptor a
+//   fresh mbuf (rx_no_mbuf and drop if there is none) and pass the full
+//   one, with its len set, to eth_input().  Either way rx_give() offers
+//   the descriptor again.
+// - eth_input() may send a reply: do not hold vnet_lock around it.
+// - While draining, ask for no interrupts (avail->flags =
+//   VQ_AVAIL_NO_INTERRUPT, 2.6.7): each is a trap the loop does not need.
+//   When the queue looks empty, notify the card of the buffers given back
+//   (vq_notify()), turn interrupts back on, __sync_synchronize(), and
+//   look once more (vq_pending()): a frame that came in between raised
+//   no interrupt and would wait for the next one.
+// - Only virtio_net_intr() calls this, on the one hart that takes device
+//   interrupts (plic.c): the receive queue needs no lock.
+static void
+virtio_net_recv(void)
+{
+  struct mbuf *m, *fresh;
+  uint32 len;
+  int id;
+
+  do {
+    rxq.avail->flags = VQ_AVAIL_NO_INTERRUPT;
+    while((id = vq_pop(&rxq, &len)) >= 0){
+      if(id >= RX_NUM){
+        netstat_inc(rx_desc_errors);   // not ours to give back
+        continue;
+      }
+      netstat_inc(rx_card_packets);
+      m = rx_mbufs[id];
+      if(len < VNET_HDRLEN){
+        netstat_inc(rx_desc_errors);
+        rx_give(id, m);
+      } else if(len - VNET_HDRLEN > VNET_MAXFRAME){
+        netstat_inc(rx_oversize);
+        rx_give(id, m);
+      } else if((fresh = mbuf_alloc()) == 0){
+        netstat_inc(rx_no_mbuf);
+        rx_give(id, m);
+      } else {
+        m->len = len - VNET_HDRLEN;
+        rx_give(id, fresh);
+        eth_input(m);
+      }
+    }
+    vq_notify(&rxq);
+    rxq.avail->flags = 0;
+    __sync_synchronize();   // interrupts are on before the last look
+  } while(vq_pending(&rxq));
+}
+
+static void
+virtio_net_intr(void)
+{
+  vio_intr_ack(base);   // a link change needs nothing more
+  virtio_net_recv();
+}
+
+// For netinfo(): the mbufs of frames already sent are freed now, so that
+// a quiet interface holds exactly RX_NUM mbufs and leak checks can compare
+// counts.  The card counts nothing of its own.
+static void
+virtio_net_sync(void)
+{
+  acquire(&vnet_lock);
+  tx_reclaim();
+  release(&vnet_lock);
+}
+
+static const struct netdev virtio_netdev = {
+  .name = "virtio-net",
+  .transmit = virtio_net_transmit,
+  .sync = virtio_net_sync,
+  .intr = virtio_net_intr,
+};
+
+// Chain each slot's two descriptors for good, and ask for no transmit
+// interrupts: sent frames are reclaimed by the next transmit.
+static void
+tx_init(void)
+{
+  for(int s = 0; s < TX_SLOTS; s++){
+    txq.desc[2 * s].addr = (uint64)&tx_hdr;
+    txq.desc[2 * s].len = VNET_HDRLEN;
+    txq.desc[2 * s].flags = VQ_DESC_NEXT;
+    txq.desc[2 * s].next = 2 * s + 1;
+    txq.desc[2 * s + 1].flags = 0;   // the card reads the frame
+  }
+  txq.avail->flags = VQ_AVAIL_NO_INTERRUPT;
+  tx_next = 0;
+}
+
+// Start the card in virtio-mmio slot `slot` (3.1.1, 5.1.5), or say why not.
+static void
+virtio_net_attach(int slot)
+{
+  uint64 features = VIO_F_VERSION_1 | VNET_F_MAC | VNET_F_STATUS;
+  ushort status = VNET_S_LINK_UP;   // without STATUS, the link is up (5.1.4)
+  uchar mac[ETH_ALEN];
+  int irq = VIRTIO0_IRQ + slot;
+  const char *err;
+
+  base = KDEV(VIRTIO0) + slot * VIO_SLOT_SIZE;
+  initlock(&vnet_lock, "virtio_net");
+  if((err = vio_start(base, &features)) == 0 && (features & VNET_F_MAC) == 0)
+    err = "no MAC address in configuration space (VIRTIO_NET_F_MAC)";
+  if(err == 0)
+    err = vq_init(&rxq, base, RX_QUEUE, RX_NUM);
+  if(err == 0)
+    err = vq_init(&txq, base, TX_QUEUE, TX_NUM);
+  if(err == 0 && virtio_net_rx_fill() < 0)
+    err = "no memory for receive buffers";
+  if(err){
+    vio_fail(base);
+    printf("virtio-net: slot %d: %s; networking is off\n", slot, err);
+    return;
+  }
+  tx_init();
+  vio_config(base, VNET_CONFIG_MAC, mac, ETH_ALEN);
+  if(features & VNET_F_STATUS)
+    vio_config(base, VNET_CONFIG_STATUS, &status, sizeof(status));
+  vio_go(base);
+  vq_notify(&rxq);   // the receive buffers, now that the card may look
+  printf("virtio-net: slot %d: virtio 1.x network card, registers at %p, irq %d, link %s\n",
+         slot, (void *)(VIRTIO0 + slot * VIO_SLOT_SIZE), irq,
+         (status & VNET_S_LINK_UP) ? "up" : "down");
+  net_dev = &virtio_netdev;
+  net_irq = irq;
+  plic_enable(irq);
+  net_start(mac);
+}
+
+// Called on hart 0, when there is no e1000, before plicinithart().
+void
+virtio_net_init(void)
+{
+  for(int slot = 0; slot < VIO_SLOTS; slot++){
+    if(vio_is(KDEV(VIRTIO0) + slot * VIO_SLOT_SIZE, VIO_DEVID_NET)){
+      virtio_net_attach(slot);
+      return;
+    }
+  }
+  printf("virtio-net: no card in the virtio-mmio slots; networking is off\n");
+}

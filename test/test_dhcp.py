@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netpeer as wire  # noqa: E402
 from netpeer import (BCAST_MAC, GUEST_IP, GUEST_MAC, PEER_IP, PEER_MAC, DHCPDISCOVER,  # noqa: E402
                      DHCPOFFER, DHCPREQUEST, DHCPACK, DHCPNAK, OPT_REQIP, OPT_SERVER, OPT_DNS,
-                     aton, bootp, dhcp_frame, dhcp_options, dhcp_reply, parse_dhcp, ping_frame)
+                     bootp, dhcp_frame, dhcp_options, dhcp_reply, parse_dhcp, ping_frame)
 from run_tests import REPO, Failure, test  # noqa: E402
 
 LEASED_IP = "10.0.2.115"     # what the scripted server hands out: not the static address

@@ -53,7 +53,7 @@ ip_check(struct mbuf *m)
   // Reassembly is not worth its memory here: nothing we talk to fragments.
   if(ntohs(ip->off) & (IP_FLAG_MF | IP_OFFMASK))
     return &netstats.ip_rx_fragments;
-  if(ip->proto != IP_PROTO_UDP && ip->proto != IP_PROTO_ICMP)
+  if(ip->proto != IP_PROTO_UDP && ip->proto != IP_PROTO_ICMP && ip->proto != IP_PROTO_TCP)
     return &netstats.ip_rx_bad_proto;
   return 0;
 }
@@ -73,6 +73,8 @@ ip_input(struct mbuf *m)
   mbuf_pull(m, (ip->vhl & 0xf) * 4);
   if(ip->proto == IP_PROTO_UDP)
     udp_input(m, ip);
+  else if(ip->proto == IP_PROTO_TCP)
+    tcp_input(m, ip);
   else
     icmp_input(m, ip);
 }
@@ -96,7 +98,7 @@ ip_nexthop(uint dst)
   return NET_GATEWAY;
 }
 
-// Prepend an IPv4 header to m (a UDP or ICMP message) and send it to dst.
+// Prepend an IPv4 header to m (a UDP, TCP or ICMP message) and send it to dst.
 int
 ip_output(struct mbuf *m, uchar proto, uint dst)
 {

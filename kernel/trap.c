@@ -61,6 +61,13 @@ hart_idle(void)
     timer_arm();
 }
 
+// The network's fine clock (netport.h).
+uint64
+net_usec(void)
+{
+  return r_time() / (TIMER_HZ / 1000000);
+}
+
 static void
 clock_tick(void)
 {
@@ -69,6 +76,7 @@ clock_tick(void)
     ticks++;
     wakeup(&ticks);
     release(&tickslock);
+    tcp_timer();   // TCP's retransmission, ACK, persist and TIME_WAIT timers
   }
   timer_arm();   // also clears the pending timer interrupt
 }

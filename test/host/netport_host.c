@@ -123,6 +123,13 @@ e1000_transmit(struct mbuf *m)
   return 0;
 }
 
+// Virtual time: the tick clock, in microseconds.
+uint64
+net_usec(void)
+{
+  return (uint64)ticks * (1000000 / TICK_HZ);
+}
+
 struct mbuf *
 host_sent(void)
 {

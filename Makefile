@@ -98,7 +98,7 @@ mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h $K/stat.h
 
 # The web site httpd serves (site/; big.bin is made here, 256 KiB, since
 # a file has at most MAXFILE blocks).  Byte i of big.bin is (i*7 + i/251) % 256.
-SITE = site/index.html site/hello.txt site/style.css site/big.bin
+SITE = site/index.html site/hello.txt site/style.css site/1k.html site/big.bin
 site/big.bin:
 	python3 -c "import sys; sys.stdout.buffer.write(bytes((i * 7 + i // 251) % 256 for i in range(256 * 1024)))" > $@
 

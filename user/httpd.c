@@ -18,10 +18,19 @@
 #define IDLE_MS   5000     // keep-alive idle timeout
 #define BACKLOG   32
 
-static char req[REQ_MAX + 1];
-static char out[16384];
-static struct netinfo ni;     // too big for the one-page stack
-static struct ringinfo ri;
+#define OUT_MAX   16384    // a response head and the first piece of its body
+#define PAGE_MAX  12288    // the /net page
+
+// Buffers, allocated by each connection's process: the listener stays
+// small, so that each fork copies little.
+struct bufs {
+  char req[REQ_MAX + 1];
+  char out[OUT_MAX];
+  char page[PAGE_MAX];
+  struct netinfo ni;
+  struct ringinfo ri;
+};
+static struct bufs *b;
 
 // ---- Responses.
 
@@ -79,14 +88,14 @@ head(char *p, int code, const char *type, uint length, int keep)
 static int
 respond(int fd, int code, const char *type, const char *body, int len, int send_body, int keep)
 {
-  char *p = head(out, code, type, len, keep);
+  char *p = head(b->out, code, type, len, keep);
 
-  if(send_body && body && p - out + len <= (int)sizeof(out)){
+  if(send_body && body && p - b->out + len <= OUT_MAX){
     memmove(p, body, len);   // one write: one segment for a small page
     p += len;
     send_body = 0;
   }
-  if(writeall(fd, out, p - out) < 0)
+  if(writeall(fd, b->out, p - b->out) < 0)
     return -1;
   if(send_body && body && writeall(fd, body, len) < 0)
     return -1;
@@ -123,18 +132,18 @@ send_file(int fd, const char *name, int send_body, int keep)
     close(f);
     return error_page(fd, 404, send_body, keep);
   }
-  p = head(out, 200, content_type(name), st.size, keep);
+  p = head(b->out, 200, content_type(name), st.size, keep);
   // As much of the file as fits behind the head goes in the same write.
-  while(send_body && (n = read(f, p, out + sizeof(out) - p)) > 0){
-    if(writeall(fd, out, p - out + n) < 0){
+  while(send_body && (n = read(f, p, b->out + OUT_MAX - p)) > 0){
+    if(writeall(fd, b->out, p - b->out + n) < 0){
       close(f);
       return -1;
     }
-    p = out;
+    p = b->out;
   }
   close(f);
-  if(!send_body || p != out)
-    return writeall(fd, out, p - out) < 0 ? -1 : 0;
+  if(!send_body || p != b->out)
+    return writeall(fd, b->out, p - b->out) < 0 ? -1 : 0;
   return 0;
 }
 
@@ -143,13 +152,13 @@ send_file(int fd, const char *name, int send_body, int keep)
 static char *
 counter_rows(char *p)
 {
-  for(int i = 0; i < ni.ncounters && i < NETINFO_MAXCOUNTERS; i++){
+  for(int i = 0; i < b->ni.ncounters && i < NETINFO_MAXCOUNTERS; i++){
     p = append_str(p, "<tr><td>");
-    p = append_str(p, ni.counters[i].name);
+    p = append_str(p, b->ni.counters[i].name);
     p = append_str(p, "</td><td class=n id=\"");
-    p = append_str(p, ni.counters[i].name);
+    p = append_str(p, b->ni.counters[i].name);
     p = append_str(p, "\">");
-    p = append_uint(p, ni.counters[i].value);
+    p = append_uint(p, b->ni.counters[i].value);
     p = append_str(p, "</td></tr>\n");
   }
   return p;
@@ -202,10 +211,10 @@ ring(char *p, const char *name, int size, int h, int t, const uchar *map,
 static int
 net_page(int fd, int send_body, int keep)
 {
-  static char page[12288];
-  char *p = page;
+  char *p = b->page;
+  struct ringinfo *ri = &b->ri;
 
-  if(netinfo(&ni) < 0 || ringinfo(&ri) < 0)
+  if(netinfo(&b->ni) < 0 || ringinfo(ri) < 0)
     return error_page(fd, 404, send_body, keep);
   p = append_str(p, "<!DOCTYPE html>\n<html><head><meta charset=utf-8>"
                  "<meta http-equiv=refresh content=2><title>xv6-net: /net</title>"
@@ -217,14 +226,14 @@ net_page(int fd, int send_body, int keep)
   p = append_uint(p, uptime() / 100);
   p = append_str(p, " s. This page reloads every 2 s. Green: DD set. H: head (the card), "
                  "T: tail (the driver).</p>\n");
-  if(ri.present){
-    p = ring(p, "Transmit", ri.tx_size, ri.tx_head, ri.tx_tail, ri.tx_dd, "TDH", "TDT");
-    p = ring(p, "Receive", ri.rx_size, ri.rx_head, ri.rx_tail, ri.rx_dd, "RDH", "RDT");
+  if(ri->present){
+    p = ring(p, "Transmit", ri->tx_size, ri->tx_head, ri->tx_tail, ri->tx_dd, "TDH", "TDT");
+    p = ring(p, "Receive", ri->rx_size, ri->rx_head, ri->rx_tail, ri->rx_dd, "RDH", "RDT");
   }
   p = append_str(p, "<h2>Counters</h2>\n<table id=counters>\n");
   p = counter_rows(p);
   p = append_str(p, "</table>\n</body></html>\n");
-  return respond(fd, 200, "text/html; charset=utf-8", page, p - page, send_body, keep);
+  return respond(fd, 200, "text/html; charset=utf-8", b->page, p - b->page, send_body, keep);
 }
 
 // ---- Requests.
@@ -249,13 +258,13 @@ serve(int fd, int len)
   char *method, *path, *version, *sp, *line, *eol;
   int get, keep, r;
 
-  line = strchr(req, '\n');
-  if(line - req > LINE_MAX){
+  line = strchr(b->req, '\n');
+  if(line - b->req > LINE_MAX){
     error_page(fd, 414, 1, 0);
     return 0;
   }
   *line = 0;
-  method = req;
+  method = b->req;
   if((sp = strchr(method, ' ')) == 0)
     return error_page(fd, 400, 1, 0) < 0 ? -1 : 0;
   *sp = 0;
@@ -269,7 +278,7 @@ serve(int fd, int len)
   if(strcmp(version, "HTTP/1.1") != 0 && strcmp(version, "HTTP/1.0") != 0)
     return error_page(fd, 400, 1, 0) < 0 ? -1 : 0;
   keep = strcmp(version, "HTTP/1.1") == 0;
-  for(line = line + 1; line < req + len; line = eol + 1){
+  for(line = line + 1; line < b->req + len; line = eol + 1){
     if((eol = strchr(line, '\n')) == 0)
       break;
     if(header_is(line, "connection:")){
@@ -297,9 +306,11 @@ serve(int fd, int len)
 static char *
 head_end(int n)
 {
+  char *r = b->req;
+
   for(int i = 3; i < n; i++)
-    if(req[i - 3] == '\r' && req[i - 2] == '\n' && req[i - 1] == '\r' && req[i] == '\n')
-      return req + i + 1;
+    if(r[i - 3] == '\r' && r[i - 2] == '\n' && r[i - 1] == '\r' && r[i] == '\n')
+      return r + i + 1;
   return 0;
 }
 
@@ -310,27 +321,31 @@ connection(int fd)
   int n = 0, r, used;
   char *end;
 
+  if((b = malloc(sizeof(*b))) == 0){
+    fprintf(2, "httpd: out of memory; closing a connection\n");
+    return;
+  }
   sockopt(fd, SO_RCVTIMEO, IDLE_MS);
   for(;;){
     while((end = head_end(n)) == 0){
       if(n == REQ_MAX){
         // No end in sight: a line too long, or too many headers.
-        error_page(fd, strchr(req, '\n') == 0 ? 414 : 400, 1, 0);
+        error_page(fd, strchr(b->req, '\n') == 0 ? 414 : 400, 1, 0);
         return;
       }
-      if((r = read(fd, req + n, REQ_MAX - n)) <= 0)
+      if((r = read(fd, b->req + n, REQ_MAX - n)) <= 0)
         return;   // closed, reset or idle: nothing to answer
       n += r;
-      req[n] = 0;
+      b->req[n] = 0;
     }
-    used = end - req;
+    used = end - b->req;
     end[-1] = 0;
     if(serve(fd, used) <= 0)
       return;
     // Pipelined requests: keep what followed this one.
-    memmove(req, req + used, n - used);
+    memmove(b->req, b->req + used, n - used);
     n -= used;
-    req[n] = 0;
+    b->req[n] = 0;
   }
 }
 

@@ -16,8 +16,8 @@
 //
 // Choices the RFCs leave open, and why:
 // - No window scaling (RFC 7323): the receive buffer is one 16-bit window.
-//   Through QEMU's slirp the round trip is about a millisecond, so 64 KiB
-//   in flight is far more than the link needs.
+//   Through QEMU's slirp the round trip is well under a clock tick, so
+//   64 KiB in flight is more than the link needs.
 // - No SACK, no urgent data (URG is ignored), no keep-alive.
 // - Timers count clock ticks (TICK_HZ, 10 ms): the RTO clock granularity
 //   G of RFC 6298 is one tick.

@@ -1,7 +1,10 @@
-// httpd.c: an HTTP/1.1 server: GET and HEAD of the files in /, keep-alive, a process per connection, and the live /net page.
+// httpd.c: an HTTP/1.1 server: GET and HEAD of the files in /, keep-alive, a pool of worker processes, and the live /net page.
 //
 // usage: httpd [PORT]      (default 80)
-// Each connection is served by a process of its own.
+// A pool of WORKERS processes, forked at the start, each accepts a
+// connection and serves it to its end, then the next: no fork per
+// connection, which would copy the process each time (the cost is in
+// bench/results.md).
 // "/" is /index.html; "/NAME" is the file NAME in the root directory (the
 // file system has no subdirectories in the image); "/net" is generated:
 // the interface's counters and the e1000's two rings, refreshed every
@@ -17,12 +20,12 @@
 #define LINE_MAX  1024     // request line (a longer one: 414)
 #define IDLE_MS   5000     // keep-alive idle timeout
 #define BACKLOG   32
+#define WORKERS   16       // connections served at once; more wait in the backlog
 
 #define OUT_MAX   16384    // a response head and the first piece of its body
 #define PAGE_MAX  12288    // the /net page
 
-// Buffers, allocated by each connection's process: the listener stays
-// small, so that each fork copies little.
+// Each worker's buffers.
 struct bufs {
   char req[REQ_MAX + 1];
   char out[OUT_MAX];
@@ -321,10 +324,6 @@ connection(int fd)
   int n = 0, r, used;
   char *end;
 
-  if((b = malloc(sizeof(*b))) == 0){
-    fprintf(2, "httpd: out of memory; closing a connection\n");
-    return;
-  }
   sockopt(fd, SO_RCVTIMEO, IDLE_MS);
   for(;;){
     while((end = head_end(n)) == 0){
@@ -349,11 +348,43 @@ connection(int fd)
   }
 }
 
+// Serve connection after connection.
+static void
+worker(int lfd)
+{
+  int fd, rport;
+  uint raddr;
+
+  if((b = malloc(sizeof(*b))) == 0){
+    fprintf(2, "httpd: no memory for a worker\n");
+    exit(1);
+  }
+  for(;;){
+    if((fd = accept(lfd, &raddr, &rport)) < 0){
+      fprintf(2, "httpd: accept failed: %s\n", sockerrstr(lfd));
+      exit(1);
+    }
+    connection(fd);
+    close(fd);
+  }
+}
+
+static int
+spawn(int lfd)
+{
+  int pid = fork();
+
+  if(pid == 0)
+    worker(lfd);
+  if(pid < 0)
+    fprintf(2, "httpd: fork failed: one worker fewer\n");
+  return pid;
+}
+
 int
 main(int argc, char *argv[])
 {
-  int lfd, fd, port = 80, pid, rport;
-  uint raddr;
+  int lfd, port = 80, workers = 0;
 
   if(argc > 2 || (argc == 2 && (port = parseport(argv[1])) < 0)){
     fprintf(2, "usage: httpd [PORT]\n");
@@ -364,31 +395,14 @@ main(int argc, char *argv[])
             lfd < 0 ? "no socket" : sockerrstr(lfd));
     exit(1);
   }
+  for(int i = 0; i < WORKERS; i++)
+    workers += spawn(lfd) > 0;
+  if(workers == 0)
+    exit(1);
   printf("httpd: listening on port %d\n", port);
-  for(;;){
-    if((fd = accept(lfd, &raddr, &rport)) < 0){
-      fprintf(2, "httpd: accept failed: %s\n", sockerrstr(lfd));
-      sleep(10);
-      continue;
-    }
-    if((pid = fork()) < 0){
-      fprintf(2, "httpd: fork failed; closing a connection\n");
-      close(fd);
-      continue;
-    }
-    if(pid == 0){
-      // The connection goes to a grandchild, which init reaps when it
-      // ends, so that this loop never waits for a client.
-      close(lfd);
-      if((pid = fork()) == 0){
-        connection(fd);
-        close(fd);
-      } else if(pid < 0){
-        fprintf(2, "httpd: fork failed; closing a connection\n");
-      }
-      exit(0);
-    }
-    close(fd);
-    wait(0);
-  }
+  // A worker that died (out of memory, say) is replaced.
+  while(wait(0) > 0)
+    if(spawn(lfd) < 0)
+      sleep(100);
+  exit(1);
 }

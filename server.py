@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""server.py: the host-side partner of xv6's nettests (reply server, senders, DNS responder).
+"""server.py: the host-side partner of xv6's nettests (reply server, senders, DNS responder) and of its TCP tools (HTTP, echo, sink).
 
 Every socket is bound to 127.0.0.1; the guest reaches them as 10.0.2.2 through
 QEMU's user-mode network, and the host reaches the guest's ports 2000 and 2001
@@ -15,16 +15,25 @@ Requests on the reply port (one UDP datagram each, first word is the command):
 The DNS port answers A queries for lab.xv6-net.test with 10.0.2.99 and NXDOMAIN
 for other names.
 
+TCP, for the guest's fetch and tcp (each optional, one thread per connection):
+  --http-port   HTTP/1.1 GET /bytes/N: N bytes of pattern_bytes() (fetch checks them)
+  --echo-port   everything read is written back; closes after the client's FIN
+  --sink-port   reads to the end, then answers "received N bytes, fnv1a X" and closes
+
     python3 server.py --port SERVERPORT --dns-port DNSPORT \\
-        --fwd-port FWDPORT --fwd-port2 FWDPORT2 [-v]
+        --fwd-port FWDPORT --fwd-port2 FWDPORT2 \\
+        [--http-port HTTPPORT --echo-port ECHOPORT --sink-port SINKPORT] [-v]
 """
 
 import argparse
+import http.server
 import selectors
 import signal
 import socket
+import socketserver
 import struct
 import sys
+import threading
 import time
 
 LOCALHOST = "127.0.0.1"
@@ -49,6 +58,98 @@ DNS_NAME_POINTER = 0xC00C       # compression pointer to the question's name
 
 def txone_pattern():
     return bytes((i * 31 + 7) & 0xFF for i in range(TXONE_LEN))
+
+
+# The HTTP side's contents: byte i is (7i + i div 251) mod 256, which
+# repeats every 251 * 256 bytes; no run of it looks like another.
+PATTERN_PERIOD = 251 * 256
+_PERIOD = bytes((i * 7 + i // 251) & 0xFF for i in range(PATTERN_PERIOD))
+
+
+def pattern_bytes(start, n):
+    """n bytes of the pattern from offset start."""
+    out = bytearray()
+    while n > 0:
+        off = start % PATTERN_PERIOD
+        chunk = _PERIOD[off:off + n]
+        out += chunk
+        start += len(chunk)
+        n -= len(chunk)
+    return bytes(out)
+
+
+def fnv1a(data, h=0x811C9DC5):
+    """The guest tools' checksum (user/ulib.c), continued from h."""
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+class HttpHandler(http.server.BaseHTTPRequestHandler):
+    """GET /bytes/N: N pattern bytes; anything else 404."""
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        parts = self.path.split("/")
+        if len(parts) != 3 or parts[1] != "bytes" or not parts[2].isdigit():
+            self.send_error(404)
+            return
+        n = int(parts[2])
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        for off in range(0, n, 65536):
+            self.wfile.write(pattern_bytes(off, min(65536, n - off)))
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            print("server.py: http: " + fmt % args, flush=True)
+
+
+class EchoHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        while True:
+            data = self.request.recv(65536)
+            if not data:
+                break
+            self.request.sendall(data)
+
+
+class SinkHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        n, h = 0, 0x811C9DC5
+        while True:
+            data = self.request.recv(65536)
+            if not data:
+                break
+            n += len(data)
+            h = fnv1a(data, h)
+        self.request.sendall(b"received %d bytes, fnv1a %x\n" % (n, h))
+
+
+class TcpServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class HttpServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def start_tcp(args):
+    """The optional TCP services, each in a thread of its own."""
+    started = []
+    for port, make in ((args.http_port, lambda p: HttpServer((LOCALHOST, p), HttpHandler)),
+                       (args.echo_port, lambda p: TcpServer((LOCALHOST, p), EchoHandler)),
+                       (args.sink_port, lambda p: TcpServer((LOCALHOST, p), SinkHandler))):
+        if port:
+            srv = make(port)
+            srv.verbose = args.verbose
+            threading.Thread(target=srv.serve_forever, daemon=True).start()
+            started.append(port)
+    return started
 
 
 class Stop(Exception):
@@ -211,6 +312,9 @@ def main():
                     help="host port forwarded to the guest's port 2000 (FWDPORT)")
     ap.add_argument("--fwd-port2", type=port, required=True,
                     help="host port forwarded to the guest's port 2001 (FWDPORT2)")
+    ap.add_argument("--http-port", type=port, help="TCP: HTTP server of pattern bytes")
+    ap.add_argument("--echo-port", type=port, help="TCP: echo")
+    ap.add_argument("--sink-port", type=port, help="TCP: sink that reports what it got")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every request")
     args = ap.parse_args()
 
@@ -220,6 +324,9 @@ def main():
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
+        tcp = start_tcp(args)
+        if tcp:
+            print("server.py: TCP on " + ", ".join(map(str, tcp)), flush=True)
         Server(args).serve()
     except OSError as e:
         sys.exit(f"server.py: cannot bind 127.0.0.1 ports {args.port}/{args.dns_port}: {e}")

@@ -196,6 +196,8 @@ void virtio_net_init(void);   // finds a virtio-net card in the virtio-mmio slot
 int  sockread(struct sock *s, uint64 addr, int n);
 int  sockwrite(struct sock *s, uint64 addr, int n);
 void sockclose(struct sock *s);
+void tcp_timer(void);   // every tick; returns at once while no connection exists
+uint64 net_usec(void);  // trap.c: microseconds since boot, for TCP
 
 // virtio_disk.c
 void virtio_disk_init(void);

@@ -16,6 +16,7 @@ struct mbuf {
   uint len;            // bytes of data
   uint raddr;          // sender address (host order), set before queuing
   ushort rport;        // sender port, set before queuing
+  uint seq;            // TCP: sequence number of the first data byte
   char buf[];          // to the end of the page
 };
 

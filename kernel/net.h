@@ -1,5 +1,5 @@
 // net.h: wire formats, byte order, counters and the interfaces between the
-// layers of the packet path (driver, Ethernet, ARP, IPv4, UDP, ICMP, sockets).
+// layers of the packet path (driver, Ethernet, ARP, IPv4, UDP, TCP, ICMP, sockets).
 #pragma once
 #include "netport.h"
 #include "netinfo.h"
@@ -75,6 +75,7 @@ struct arp_pkt {
 #define IP_FLAG_MF    0x2000 // more fragments
 #define IP_OFFMASK    0x1FFF // fragment offset
 #define IP_PROTO_ICMP 1
+#define IP_PROTO_TCP  6
 #define IP_PROTO_UDP  17
 
 struct ip_hdr {
@@ -99,6 +100,27 @@ struct udp_hdr {
   ushort dport;
   ushort len;        // header and data
   ushort sum;        // 0: sender computed none
+} PACKED;
+
+// ---- TCP (RFC 9293 3.1).
+#define TCP_HDRLEN 20        // without options
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+
+struct tcp_hdr {
+  ushort sport;
+  ushort dport;
+  uint   seq;
+  uint   ack;
+  uchar  off;        // data offset in words << 4
+  uchar  flags;
+  ushort win;
+  ushort sum;
+  ushort urp;
 } PACKED;
 
 // ---- ICMP echo (RFC 792).
@@ -144,7 +166,17 @@ struct icmp_echo {
   X(sock_rx_queue_full) X(sock_rx_wrong_peer) \
   /* DHCP client: sent, replies taken, malformed, not for our exchange, NAKs */ \
   X(dhcp_tx_packets) X(dhcp_rx_packets) X(dhcp_rx_bad) X(dhcp_rx_foreign) \
-  X(dhcp_rx_naks)
+  X(dhcp_rx_naks) \
+  /* TCP */ \
+  X(tcp_rx_segs) X(tcp_rx_bad_header) X(tcp_rx_bad_checksum) \
+  X(tcp_rx_no_port) X(tcp_rx_out_of_window) X(tcp_rx_dup_data) \
+  X(tcp_rx_ooo) X(tcp_ooo_drops) X(tcp_rx_win_full) X(tcp_tx_segs) \
+  X(tcp_tx_no_mbuf) X(tcp_rexmit_timeouts) X(tcp_fast_rexmits) \
+  X(tcp_rexmit_bytes) X(tcp_dup_acks) X(tcp_delayed_acks) \
+  X(tcp_persist_probes) X(tcp_rst_sent) X(tcp_rst_rcvd) \
+  X(tcp_challenge_acks) X(tcp_conn_opened) X(tcp_conn_accepted) \
+  X(tcp_conn_timeouts) X(tcp_syn_dropped) X(tcp_syn_recycled) \
+  X(tcp_tcb_full) X(tcp_tw_recycled) X(tcp_tcbs_in_use)
 
 #define NETSTAT_FIELD(name) uint64 name;
 struct netstats {
@@ -175,12 +207,14 @@ struct netdev {
   int  (*transmit)(struct mbuf *m);    // -1 if the ring is full; caller frees
   void (*sync)(void);                  // settle counters and sent mbufs for netinfo
   void (*intr)(void);                  // its interrupt (trap.c)
+  void (*ringinfo)(struct ringinfo *ri);   // a look at its rings (/net); 0 if it has none
 };
 
 // e1000.c: the Intel card's driver (pci.c finds the device).
 void e1000_init(volatile uint32 *regs);
-int  e1000_transmit(struct mbuf *m);
-void e1000_sync(void);
+int  e1000_transmit(struct mbuf *m);   // -1 if the ring is full; caller frees
+void e1000_sync(void);                 // settle counters and sent mbufs for netinfo
+void e1000_ringinfo(struct ringinfo *ri);   // a read-only look at both rings
 
 // ethernet.c: the interface itself.
 extern const struct netdev *net_dev;
@@ -225,6 +259,27 @@ void dhcp_tick(void);                // every clock tick, on one hart
 void dhcp_fillinfo(struct netlease *l);
 int  dhcp_parse(const uchar *opt, uint len, struct dhcp_opts *o);   // -1: malformed
 
+// tcp.c: the protocol.  Calls that may wait take `block`; with block 0
+// they return TCP_AGAIN instead of sleeping (the host tests use that).
+// On -1 the reason is in the control block's error (tcp_info).
+#define TCP_AGAIN (-2)
+struct tcpcb;
+void tcp_init(void);
+void tcp_input(struct mbuf *m, struct ip_hdr *ip);
+void tcp_timer(void);                   // once per clock tick
+struct tcpcb *tcp_open(void);           // a CLOSED control block for a socket, or 0
+int  tcp_listen(struct tcpcb *t, ushort lport, int backlog);
+int  tcp_accept(struct tcpcb *t, struct tcpcb **child, int block);
+int  tcp_connect(struct tcpcb *t, ushort lport, uint raddr, ushort rport, int block);
+int  tcp_send(struct tcpcb *t, int user_src, uint64 src, int n, int block);
+int  tcp_recv(struct tcpcb *t, int user_dst, uint64 dst, int n, int block);
+int  tcp_shutdown(struct tcpcb *t);
+void tcp_close(struct tcpcb *t);        // the socket lets go of t
+void tcp_info(struct tcpcb *t, struct sockinfo *si);
+int  tcp_seterror(struct tcpcb *t, int err);   // record err; returns -1
+int  tcp_setrcvtimeo(struct tcpcb *t, int ms);  // reads wait at most ms (0: for ever)
+int  tcp_count(void);                   // control blocks in use
+
 // icmp.c
 void icmp_input(struct mbuf *m, struct ip_hdr *ip);
 int  icmp_output_echo(struct mbuf *m, ushort id, uint dst);
@@ -241,6 +296,10 @@ int  sock_connect(struct sock *s, uint addr, int port);
 int  sock_sendto(struct sock *s, uint64 addr, int n, uint raddr, int rport);
 int  sock_recvfrom(struct sock *s, uint64 addr, int n, uint *raddr, int *rport);
 void sock_info(struct sock *s, struct sockinfo *si);
+int  sock_listen(struct sock *s, int backlog);
+struct sock *sock_accept(struct sock *s, uint *raddr, int *rport);
+int  sock_shutdown(struct sock *s, int how);
+int  sock_setopt(struct sock *s, int opt, int value);
 int  sock_deliver(int type, ushort lport, struct mbuf *m);   // -1: no such socket
 
 // ceiling.c, only in the benchmark's `make CEILING=1` kernel: 1 if it

@@ -3,6 +3,34 @@
 
 #define SOCK_UDP  1   // datagrams to and from one local UDP port
 #define SOCK_ICMP 2   // ICMP echo: write an echo message, read back IP header + reply
+#define SOCK_TCP  3   // a TCP connection (connect, or listen + accept), or a listener
+
+#define SHUT_WR   1   // shutdown(fd, SHUT_WR): send FIN, keep reading
+
+#define SO_RCVTIMEO 1 // sockopt(fd, SO_RCVTIMEO, ms): a TCP read waiting longer fails
+                      // ("timed out"); 0 waits for ever
+
+// TCP states (RFC 9293 3.3.2), as sockinfo reports them.
+enum {
+  TCPS_CLOSED, TCPS_LISTEN, TCPS_SYN_SENT, TCPS_SYN_RECEIVED, TCPS_ESTABLISHED,
+  TCPS_FIN_WAIT_1, TCPS_FIN_WAIT_2, TCPS_CLOSE_WAIT, TCPS_CLOSING, TCPS_LAST_ACK,
+  TCPS_TIME_WAIT, TCPS_NSTATES
+};
+
+// Why a socket call failed: sockinfo.error keeps the latest reason, so a
+// program that got -1 can say what happened (user.h: sockerrstr()).
+enum {
+  SOCKERR_NONE,       // no error recorded
+  SOCKERR_REFUSED,    // the peer answered our SYN with RST
+  SOCKERR_RESET,      // the peer reset an open connection
+  SOCKERR_TIMEDOUT,   // no answer after the last retransmission
+  SOCKERR_NOTCONN,    // not connected, or that direction is shut down
+  SOCKERR_INUSE,      // port or connection already in use
+  SOCKERR_NOBUFS,     // out of control blocks or memory
+  SOCKERR_INVAL,      // the call does not apply to this socket or state
+  SOCKERR_INTR,       // the process was killed while waiting
+  SOCKERR_N
+};
 
 // Build an IPv4 address in host byte order: IPADDR(10,0,2,2).
 #define IPADDR(a, b, c, d) \
@@ -13,15 +41,34 @@
 #define SOCK_QUEUE_MAX 64
 
 struct sockinfo {
-  int type;          // SOCK_UDP or SOCK_ICMP
+  int type;          // SOCK_UDP, SOCK_ICMP or SOCK_TCP
   int lport;         // local port (ICMP: echo identifier), 0 if unbound
   uint raddr;        // connected remote address, 0 if none
   int rport;
-  int queued;        // datagrams waiting to be read
+  int queued;        // datagrams (TCP: bytes) waiting to be read
   uint64 dropped;    // datagrams dropped because the queue was full
+  int error;         // SOCKERR_*: why the last call failed
+  // TCP only.
+  int state;         // TCPS_*
+  int sendq;         // bytes written and not yet acknowledged
+  int rcvwnd;        // window we advertise
+  int sndwnd;        // window the peer advertises
+  int cwnd;          // congestion window
+  int rto_ms;        // current retransmission timeout
 };
 
-#define NETINFO_MAXCOUNTERS 64
+// The e1000's descriptor rings as ringinfo() reports them: where the
+// device (head) and the driver (tail) are, and which slots have DD set.
+#define RINGINFO_MAXSLOTS 256
+struct ringinfo {
+  int present;                         // 1 if an e1000 was found
+  int tx_size, tx_head, tx_tail;
+  int rx_size, rx_head, rx_tail;
+  uchar tx_dd[RINGINFO_MAXSLOTS / 8];  // bit i of byte i/8: slot i has DD
+  uchar rx_dd[RINGINFO_MAXSLOTS / 8];
+};
+
+#define NETINFO_MAXCOUNTERS 100
 #define NETINFO_NAMELEN     24
 
 struct netcounter {

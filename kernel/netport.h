@@ -37,7 +37,9 @@ void wakeup(void *chan);
 int either_copyout(int user_dst, uint64 dst, void *src, uint64 len);
 int either_copyin(void *dst, int user_src, uint64 src, uint64 len);
 
-// Clock: TICK_HZ ticks per second.
+// Clock: TICK_HZ ticks per second, and a finer one in microseconds (the
+// time CSR; TCP's initial sequence numbers need both a key and a clock).
 extern uint ticks;
+uint64 net_usec(void);
 
 // The driver is reached through net_dev (net.h).

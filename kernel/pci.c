@@ -27,6 +27,7 @@ static const struct netdev e1000_netdev = {
   .transmit = e1000_transmit,
   .sync = e1000_sync,
   .intr = e1000_intr,
+  .ringinfo = e1000_ringinfo,
 };
 
 // Configuration space of bus 0, function 0 of a slot.

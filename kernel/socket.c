@@ -1,7 +1,7 @@
-// socket.c: UDP and ICMP-echo sockets: ports, receive queues, and the read/write/close behind their file descriptors.
+// socket.c: UDP, ICMP-echo and TCP sockets: ports, receive queues, and the read/write/close behind their file descriptors.
 #include "net.h"
 
-#define NSOCK        32      // sockets in the whole system
+#define NSOCK        64      // sockets in the whole system (httpd: one per client)
 #define EPHEMERAL_LO 49152   // ports that bind(fd, 0) hands out (RFC 6335)
 #define EPHEMERAL_HI 65535
 #define PORT_MAX     65535
@@ -17,6 +17,10 @@
 // few, and one lock makes bind's "is this port free?" trivially atomic.
 // A socket's queue holds the received mbufs themselves (data at head,
 // sender in raddr/rport): the only copy is the one into user memory.
+//
+// A TCP socket is a handle on a control block of tcp.c, which keeps the
+// connection's own state and queues under its own lock; the table here
+// only hands out its local port.
 struct sock {
   int type;            // SOCK_UDP, SOCK_ICMP, or 0 for a free slot
   ushort lport;        // local port (ICMP: echo identifier); 0 = unbound
@@ -24,6 +28,8 @@ struct sock {
   ushort rport;
   struct mbufq rxq;    // received, not yet read
   uint64 dropped;      // datagrams refused because rxq was full
+  struct tcpcb *tcb;   // SOCK_TCP
+  int error;           // SOCKERR_* of the last failed call (UDP, ICMP)
 };
 
 static struct spinlock socklock;
@@ -34,15 +40,15 @@ void
 sock_init(void)
 {
   initlock(&socklock, "sock");
+  tcp_init();
 }
 
-struct sock *
-sock_alloc(int type)
+// A socket slot of type for control block t (TCP), or 0.
+static struct sock *
+sock_slot(int type, struct tcpcb *t)
 {
   struct sock *s;
 
-  if(type != SOCK_UDP && type != SOCK_ICMP)
-    return 0;
   acquire(&socklock);
   for(s = socks; s < socks + NSOCK; s++){
     if(s->type == 0){
@@ -51,6 +57,8 @@ sock_alloc(int type)
       s->raddr = 0;
       s->rport = 0;
       s->dropped = 0;
+      s->error = 0;
+      s->tcb = t;
       mbufq_init(&s->rxq);
       release(&socklock);
       return s;
@@ -60,15 +68,43 @@ sock_alloc(int type)
   return 0;
 }
 
-// Release the port and whatever was never read.
+struct sock *
+sock_alloc(int type)
+{
+  struct tcpcb *t = 0;
+  struct sock *s;
+
+  if(type != SOCK_UDP && type != SOCK_ICMP && type != SOCK_TCP)
+    return 0;
+  if(type == SOCK_TCP && (t = tcp_open()) == 0)
+    return 0;
+  if((s = sock_slot(type, t)) == 0 && t)
+    tcp_close(t);
+  return s;
+}
+
+// Release the port and whatever was never read (TCP: start the close).
 void
 sockclose(struct sock *s)
 {
+  if(s->type == SOCK_TCP && s->tcb)
+    tcp_close(s->tcb);
   acquire(&socklock);
   mbufq_freeall(&s->rxq);
   s->type = 0;
   s->lport = 0;
+  s->tcb = 0;
   release(&socklock);
+}
+
+// Record why a call on s failed; returns -1 for the caller to pass on.
+static int
+sock_fail(struct sock *s, int err)
+{
+  if(s->type == SOCK_TCP)
+    return tcp_seterror(s->tcb, err);
+  s->error = err;
+  return -1;
 }
 
 // The socket of a type bound to port, or 0.  Port 0 names no socket (it
@@ -141,9 +177,19 @@ sending_port(struct sock *s)
 }
 
 // Only talk to addr:port from now on.  ICMP sockets ignore the port.
+// TCP opens the connection, waiting until it is up or has failed.
 int
 sock_connect(struct sock *s, uint addr, int port)
 {
+  int lport;
+
+  if(s->type == SOCK_TCP){
+    if(addr == 0 || port <= 0 || port > PORT_MAX)
+      return sock_fail(s, SOCKERR_INVAL);
+    if((lport = sending_port(s)) == 0)
+      return sock_fail(s, SOCKERR_INUSE);
+    return tcp_connect(s->tcb, lport, addr, port, 1);
+  }
   if(s->type == SOCK_ICMP)
     port = 0;
   else if(port <= 0 || port > PORT_MAX)
@@ -177,6 +223,8 @@ sock_sendto(struct sock *s, uint64 addr, int n, uint raddr, int rport)
   struct mbuf *m;
   int lport, r;
 
+  if(s->type == SOCK_TCP)
+    return sock_fail(s, SOCKERR_INVAL);   // TCP has no datagrams
   if(!sendable(s, n, raddr, rport) || (lport = sending_port(s)) == 0)
     return -1;
   if((m = mbuf_alloc()) == 0){
@@ -200,12 +248,14 @@ sockwrite(struct sock *s, uint64 addr, int n)
   uint raddr;
   int rport;
 
+  if(s->type == SOCK_TCP)
+    return tcp_send(s->tcb, 1, addr, n, 1);
   acquire(&socklock);
   raddr = s->raddr;
   rport = s->rport;
   release(&socklock);
   if(raddr == 0)
-    return -1;
+    return sock_fail(s, SOCKERR_NOTCONN);
   return sock_sendto(s, addr, n, raddr, rport);
 }
 
@@ -239,6 +289,8 @@ sock_recvfrom(struct sock *s, uint64 addr, int n, uint *raddr, int *rport)
   // >>> solution udp
   struct mbuf *m;
 
+  if(s->type == SOCK_TCP)
+    return sock_fail(s, SOCKERR_INVAL);   // TCP has no datagrams
   if(n < 0)
     return -1;
   acquire(&socklock);
@@ -272,12 +324,78 @@ sock_recvfrom(struct sock *s, uint64 addr, int n, uint *raddr, int *rport)
 int
 sockread(struct sock *s, uint64 addr, int n)
 {
+  if(s->type == SOCK_TCP)
+    return tcp_recv(s->tcb, 1, addr, n, 1);
   return sock_recvfrom(s, addr, n, 0, 0);
+}
+
+// Accept connections on s's bound port, at most backlog waiting.
+int
+sock_listen(struct sock *s, int backlog)
+{
+  int port;
+
+  if(s->type != SOCK_TCP)
+    return -1;
+  acquire(&socklock);
+  port = s->lport;
+  release(&socklock);
+  if(port == 0)
+    return sock_fail(s, SOCKERR_INVAL);   // bind() first
+  return tcp_listen(s->tcb, port, backlog);
+}
+
+// Wait for a connection on listening socket s; a new socket for it, or 0.
+struct sock *
+sock_accept(struct sock *s, uint *raddr, int *rport)
+{
+  struct tcpcb *c;
+  struct sock *ns;
+  struct sockinfo si;
+
+  if(s->type != SOCK_TCP)
+    return 0;
+  // The slot first, so that a connection is never taken with nowhere to put it.
+  if((ns = sock_slot(SOCK_TCP, 0)) == 0){
+    sock_fail(s, SOCKERR_NOBUFS);
+    return 0;
+  }
+  if(tcp_accept(s->tcb, &c, 1) != 0){
+    sockclose(ns);
+    return 0;
+  }
+  ns->tcb = c;
+  tcp_info(c, &si);
+  *raddr = si.raddr;
+  *rport = si.rport;
+  return ns;
+}
+
+int
+sock_shutdown(struct sock *s, int how)
+{
+  if(s->type != SOCK_TCP || how != SHUT_WR)
+    return sock_fail(s, SOCKERR_INVAL);
+  return tcp_shutdown(s->tcb);
+}
+
+int
+sock_setopt(struct sock *s, int opt, int value)
+{
+  if(s->type != SOCK_TCP || opt != SO_RCVTIMEO || value < 0)
+    return sock_fail(s, SOCKERR_INVAL);
+  return tcp_setrcvtimeo(s->tcb, value);
 }
 
 void
 sock_info(struct sock *s, struct sockinfo *si)
 {
+  memset(si, 0, sizeof(*si));
+  if(s->type == SOCK_TCP){
+    si->type = SOCK_TCP;
+    tcp_info(s->tcb, si);
+    return;
+  }
   acquire(&socklock);
   si->type = s->type;
   si->lport = s->lport;
@@ -285,6 +403,7 @@ sock_info(struct sock *s, struct sockinfo *si)
   si->rport = s->rport;
   si->queued = s->rxq.len;
   si->dropped = s->dropped;
+  si->error = s->error;
   release(&socklock);
 }
 

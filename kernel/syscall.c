@@ -70,6 +70,8 @@ uint64 sys_mknod(void), sys_unlink(void), sys_link(void), sys_mkdir(void);
 uint64 sys_close(void), sys_freepages(void);
 uint64 sys_socket(void), sys_bind(void), sys_connect(void), sys_sendto(void);
 uint64 sys_recvfrom(void), sys_sockinfo(void), sys_netinfo(void), sys_nettrace(void);
+uint64 sys_listen(void), sys_accept(void), sys_shutdown(void), sys_ringinfo(void);
+uint64 sys_sockopt(void);
 uint64 sys_arppin(void);
 
 static uint64 (*const syscalls[])(void) = {
@@ -84,6 +86,8 @@ static uint64 (*const syscalls[])(void) = {
   [SYS_socket] sys_socket, [SYS_bind]   sys_bind,   [SYS_connect]   sys_connect,
   [SYS_sendto] sys_sendto, [SYS_recvfrom] sys_recvfrom, [SYS_sockinfo] sys_sockinfo,
   [SYS_netinfo] sys_netinfo, [SYS_nettrace] sys_nettrace, [SYS_arppin] sys_arppin,
+  [SYS_listen] sys_listen, [SYS_accept] sys_accept, [SYS_shutdown] sys_shutdown,
+  [SYS_ringinfo] sys_ringinfo, [SYS_sockopt] sys_sockopt,
 };
 
 void

@@ -33,3 +33,8 @@
 #define SYS_netinfo  36  // interface addresses and every network counter
 #define SYS_nettrace 37  // console line per frame on (1) / off (0)
 #define SYS_arppin   38  // pin an address's Ethernet address in the ARP cache
+#define SYS_listen   39  // TCP: accept connections on the bound port
+#define SYS_accept   40  // TCP: wait for a connection; a new fd and the peer
+#define SYS_shutdown 41  // TCP: send FIN (SHUT_WR), keep reading
+#define SYS_ringinfo 42  // the e1000's two descriptor rings, for /net
+#define SYS_sockopt  43  // TCP: set an option (SO_RCVTIMEO)

@@ -191,3 +191,94 @@ sys_arppin(void)
     return -1;
   return arp_pin(addr, mac);
 }
+
+// int listen(int fd, int backlog): TCP connections to fd's bound port wait
+// for accept(), at most backlog of them (capped by the kernel).
+uint64
+sys_listen(void)
+{
+  struct sock *s = argsock(0);
+  int backlog;
+
+  argint(1, &backlog);
+  return s ? sock_listen(s, backlog) : -1;
+}
+
+// int accept(int fd, uint *addr, int *port): wait for a connection on
+// listening fd; a new fd for it.  The peer goes where addr and port point,
+// unless they are 0.
+uint64
+sys_accept(void)
+{
+  struct proc *p = myproc();
+  struct sock *s = argsock(0), *ns;
+  struct file *f;
+  uint64 addrp, portp;
+  uint raddr = 0;
+  int rport = 0, fd;
+
+  argaddr(1, &addrp);
+  argaddr(2, &portp);
+  // Try the result pointers first, so that a bad one costs no connection.
+  if(s == 0 ||
+     (addrp && copyout(p->pagetable, addrp, (char *)&raddr, sizeof(raddr)) < 0) ||
+     (portp && copyout(p->pagetable, portp, (char *)&rport, sizeof(rport)) < 0))
+    return -1;
+  if((f = filealloc()) == 0)
+    return -1;
+  if((ns = sock_accept(s, &raddr, &rport)) == 0){
+    fileclose(f);
+    return -1;
+  }
+  f->type = FD_SOCKET;
+  f->readable = 1;
+  f->writable = 1;
+  f->sock = ns;
+  if((fd = fd_install(f)) < 0){
+    fileclose(f);   // closes (resets) the connection too
+    return -1;
+  }
+  if(addrp)
+    copyout(p->pagetable, addrp, (char *)&raddr, sizeof(raddr));
+  if(portp)
+    copyout(p->pagetable, portp, (char *)&rport, sizeof(rport));
+  return fd;
+}
+
+// int shutdown(int fd, int how): SHUT_WR sends FIN after what is queued.
+uint64
+sys_shutdown(void)
+{
+  struct sock *s = argsock(0);
+  int how;
+
+  argint(1, &how);
+  return s ? sock_shutdown(s, how) : -1;
+}
+
+// int ringinfo(struct ringinfo *ri): the card's rings (present = 0 if it
+// has none to show: only the e1000's are drawn).
+uint64
+sys_ringinfo(void)
+{
+  struct ringinfo ri;
+  uint64 dst;
+
+  argaddr(0, &dst);
+  memset(&ri, 0, sizeof(ri));
+  if(net_present && net_dev->ringinfo)
+    net_dev->ringinfo(&ri);
+  return copyout(myproc()->pagetable, dst, (char *)&ri, sizeof(ri));
+}
+
+// int sockopt(int fd, int opt, int value): SO_RCVTIMEO, in milliseconds.
+uint64
+sys_sockopt(void)
+{
+  struct sock *s = argsock(0);
+  int opt, value;
+
+  argint(1, &opt);
+  argint(2, &value);
+  return s ? sock_setopt(s, opt, value) : -1;
+}

@@ -65,6 +65,13 @@ hart_idle(void)
     timer_arm();
 }
 
+// The network's fine clock (netport.h).
+uint64
+net_usec(void)
+{
+  return r_time() / (TIMER_HZ / 1000000);
+}
+
 static void
 clock_tick(void)
 {
@@ -74,6 +81,7 @@ clock_tick(void)
     wakeup(&ticks);
     release(&tickslock);
     dhcp_tick();   // the DHCP client's retries, fallback and renewal
+    tcp_timer();   // TCP's retransmission, ACK, persist and TIME_WAIT timers
   }
   timer_arm();   // also clears the pending timer interrupt
 }

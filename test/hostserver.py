@@ -26,6 +26,8 @@ STOP_SECONDS = 5       # between SIGTERM and SIGKILL
 # The Makefile variables naming server.py's ports: where nettests finds it
 # (SERVERPORT, DNSPORT) and the two that QEMU forwards into the guest.
 PORT_VARS = ("SERVERPORT", "DNSPORT", "FWDPORT", "FWDPORT2")
+# Its optional TCP services (HTTP of pattern bytes, echo, sink): server.py's docstring.
+TCP_PORT_VARS = ("HTTPPORT", "ECHOPORT", "SINKPORT")
 
 
 class ServerError(Exception):
@@ -36,14 +38,21 @@ class HostServer:
     """server.py on `ports` (a dict keyed by PORT_VARS; free ones by
     default), writing its output to log_path."""
 
-    def __init__(self, log_path, ports=None, verbose=False):
+    def __init__(self, log_path, ports=None, verbose=False, tcp=False):
         self.ports = dict(ports) if ports else dict(zip(PORT_VARS, qemu.free_ports(4, "udp")))
+        if tcp:
+            self.ports.update(zip(TCP_PORT_VARS, qemu.free_ports(3, "tcp")))
+        tcp_args = []
+        for var, opt in zip(TCP_PORT_VARS, ("--http-port", "--echo-port", "--sink-port")):
+            if var in self.ports:
+                tcp_args += [opt, str(self.ports[var])]
         self.log_path = log_path
         self.cmd = [sys.executable, SERVER,
                     "--port", str(self.ports["SERVERPORT"]),
                     "--dns-port", str(self.ports["DNSPORT"]),
                     "--fwd-port", str(self.ports["FWDPORT"]),
-                    "--fwd-port2", str(self.ports["FWDPORT2"])] + (["-v"] if verbose else [])
+                    "--fwd-port2", str(self.ports["FWDPORT2"])] + tcp_args + \
+            (["-v"] if verbose else [])
         with open(log_path, "w") as out:
             self.proc = subprocess.Popen(self.cmd, cwd=qemu.REPO, stdout=out,
                                          stderr=subprocess.STDOUT, start_new_session=True)

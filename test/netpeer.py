@@ -42,7 +42,7 @@ ETH_HDRLEN = 14
 ETH_MINFRAME = 60        # the e1000 pads shorter frames to this
 DEVICE_MAXFRAME = 1522   # QEMU's e1000 drops longer frames (no LPE); virtio_net.c does too
 ETH_IP, ETH_ARP = 0x0800, 0x0806
-PROTO_ICMP, PROTO_UDP = 1, 17
+PROTO_ICMP, PROTO_TCP, PROTO_UDP = 1, 6, 17
 ICMP_ECHOREPLY, ICMP_ECHO = 0, 8
 IP_MF, IP_OFFMASK = 0x2000, 0x1FFF
 
@@ -128,6 +128,28 @@ def icmp_echo(ident, seq, data, itype=ICMP_ECHO, code=0, csum=None):
     if csum is None:
         csum = checksum(msg)
     return msg[:2] + struct.pack("!H", csum) + msg[4:]
+
+
+TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def tcp(sport, dport, seq, ack, flags, data=b"", win=65535, options=b"",
+        src=PEER_IP, dst=GUEST_IP, csum=None):
+    """A TCP segment (options padded to whole words)."""
+    options += b"\0" * (-len(options) % 4)
+    hlen = 20 + len(options)
+    seg = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                      (hlen // 4) << 4, flags, win, 0, 0) + options + data
+    if csum is None:
+        pseudo = aton(src) + aton(dst) + struct.pack("!BBH", 0, PROTO_TCP, len(seg))
+        csum = checksum(pseudo + seg)
+    return seg[:16] + struct.pack("!H", csum) + seg[18:]
+
+
+def tcp_frame(sport, dport, seq, ack, flags, data=b"", src=PEER_IP, dst=GUEST_IP,
+              dst_mac=GUEST_MAC, ip=None, **fields):
+    return eth(ipv4(PROTO_TCP, tcp(sport, dport, seq, ack, flags, data, src=src, dst=dst, **fields),
+                    src, dst, **(ip or {})), dst_mac)
 
 
 def udp_frame(sport, dport, data, src=PEER_IP, dst=GUEST_IP, dst_mac=GUEST_MAC, **ip):
@@ -231,7 +253,7 @@ class Frame:
         self.raw = raw
         self.dst = self.src = None
         self.type = None
-        self.arp = self.ip = self.udp = self.icmp = None
+        self.arp = self.ip = self.udp = self.icmp = self.tcp = None
         self.icmp_type = None
         self.payload = b""
         if len(raw) >= ETH_HDRLEN:
@@ -266,6 +288,25 @@ class Frame:
             self.udp = dict(sport=sport, dport=dport, length=length, csum=csum,
                             csum_ok=csum == 0 or checksum(pseudo + seg) == 0)
             self.payload = seg[8:]
+        elif proto == PROTO_TCP and len(seg) >= 20:
+            sport, dport, seq, ack, off, flags, win = struct.unpack("!HHIIBBH", seg[:16])
+            hlen = (off >> 4) * 4
+            pseudo = b[12:20] + struct.pack("!BBH", 0, PROTO_TCP, len(seg))
+            mss = None
+            opts = seg[20:hlen]
+            i = 0
+            while i < len(opts) and opts[i] != 0:
+                if opts[i] == 1:
+                    i += 1
+                    continue
+                if i + 1 >= len(opts) or opts[i + 1] < 2:
+                    break
+                if opts[i] == 2 and opts[i + 1] == 4 and i + 4 <= len(opts):
+                    mss = struct.unpack("!H", opts[i + 2:i + 4])[0]
+                i += opts[i + 1]
+            self.tcp = dict(sport=sport, dport=dport, seq=seq, ack=ack, flags=flags, win=win,
+                            mss=mss, csum_ok=checksum(pseudo + seg) == 0)
+            self.payload = seg[hlen:]
         elif proto == PROTO_ICMP and len(seg) >= 8:
             itype, code, _, ident, seq = struct.unpack("!BBHHH", seg[:8])
             self.icmp = dict(type=itype, code=code, id=ident, seq=seq,
@@ -299,6 +340,14 @@ class Frame:
                 return "%s UDP %d -> %d len %d%s%s" % (head, u["sport"], u["dport"], u["length"],
                                                          "" if u["csum_ok"] else " BAD-CSUM",
                                                          self._dhcp_summary())
+            if self.tcp:
+                c = self.tcp
+                flags = "".join(ch for bit, ch in ((2, "S"), (1, "F"), (4, "R"), (8, "P"), (16, "."))
+                                if c["flags"] & bit)
+                return "%s TCP %d -> %d [%s] seq %d ack %d win %d len %d%s%s" % (
+                    head, c["sport"], c["dport"], flags, c["seq"], c["ack"], c["win"],
+                    len(self.payload), " mss %d" % c["mss"] if c["mss"] else "",
+                    "" if c["csum_ok"] else " BAD-CSUM")
             if self.icmp:
                 c = self.icmp
                 return "%s ICMP type %d id %d seq %d%s" % (head, c["type"], c["id"], c["seq"],
@@ -528,9 +577,10 @@ class Peer:
 # kinds, summed over the fuzz.
 
 class Model:
-    def __init__(self, udp_ports=(), icmp_ids=(), card="e1000"):
+    def __init__(self, udp_ports=(), icmp_ids=(), tcp_ports=(), card="e1000"):
         self.udp_ports = set(udp_ports)
         self.icmp_ids = set(icmp_ids)
+        self.tcp_ports = set(tcp_ports)   # listening; any other segment finds no port
         # The e1000 filters by destination MAC and pads short frames; QEMU's
         # virtio-net, without a control queue, takes every frame as it came.
         self.card_filters = self.card_pads = card == "e1000"
@@ -577,7 +627,22 @@ class Model:
             return self._udp(b, hlen)
         if proto == PROTO_ICMP:
             return self._icmp(b, hlen, dst)
+        if proto == PROTO_TCP:
+            return self._tcp(b, hlen, dst)
         return ["ip_rx_bad_proto"]
+
+    def _tcp(self, b, hlen, dst):
+        """kernel/tcp.c's tcp_parse(), for a guest with no connection open."""
+        seg = b[hlen:]
+        if len(seg) < 20 or not 20 <= (seg[12] >> 4) * 4 <= len(seg):
+            return ["tcp_rx_bad_header"]
+        pseudo = b[12:20] + struct.pack("!BBH", 0, PROTO_TCP, len(seg))
+        if checksum(pseudo + seg) != 0:
+            return ["tcp_rx_bad_checksum"]
+        sport, dport = struct.unpack("!HH", seg[:4])
+        if dst != GUEST_IP or ntoa(b[12:16]) == "255.255.255.255" or sport == 0 or dport == 0:
+            return ["tcp_rx_bad_header"]
+        return ["tcp_rx_segs"] + ([] if dport in self.tcp_ports else ["tcp_rx_no_port"])
 
     def _udp(self, b, hlen):
         seg = b[hlen:]
@@ -627,7 +692,8 @@ MODEL_COUNTERS = (
     "ip_rx_not_ours", "ip_rx_fragments", "ip_rx_bad_proto",
     "udp_rx_packets", "udp_rx_bad_length", "udp_rx_bad_checksum", "udp_rx_no_port",
     "icmp_rx_bad", "icmp_rx_other", "icmp_rx_no_sock", "icmp_echo_requests",
-    "icmp_echo_replies_rcvd")
+    "icmp_echo_replies_rcvd", "tcp_rx_segs", "tcp_rx_bad_header", "tcp_rx_bad_checksum",
+    "tcp_rx_no_port")
 
 
 def rng(seed):

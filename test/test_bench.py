@@ -63,6 +63,17 @@ def check_tx(t, tx, plan):
     positive(t, tx["per_s"], "transmit rate")
 
 
+def check_tcp(t, tcp, plan):
+    for kind in ("new", "keep"):
+        positive(t, tcp[kind]["requests"], "TCP %s-connection requests" % kind)
+        positive(t, tcp[kind]["qemu_cpu_ms_per_req"], "QEMU CPU per %s request" % kind)
+    s = tcp["serial"]
+    t.check(0 < s["keepalive_ms"] and abs(s["new_ms"] - s["keepalive_ms"] - s["setup_ms"]) < 1e-6,
+            "TCP serial times inconsistent: %s" % s)
+    for key in ("down_mbit", "up_mbit", "down_cpu_s_per_mb", "up_cpu_s_per_mb"):
+        positive(t, tcp[key], "TCP bulk " + key)
+
+
 @test("bench", "make bench's smoke version: one boot, few datagrams; every figure present and consistent", cards=CARDS)
 def bench(t):
     out = tempfile.mkdtemp(prefix="xv6-net-bench-test-")
@@ -94,6 +105,7 @@ def bench(t):
         check_echo(t, run["echo"], plan)
         check_rx(t, run["rx"], plan)
         check_tx(t, run["tx"], plan)
+        check_tcp(t, run["tcp"], plan)
         for key in ("load_before", "load_after"):
             t.check(run[key] >= 0, "%s should be a load average, got %r" % (key, run[key]))
 
@@ -102,7 +114,7 @@ def bench(t):
                 summary["echo64_per_s"] == run["echo"][0]["echoes_per_s"],
                 "with one boot the medians should be that boot's figures")
         for label in ("RTT median", "echo 64 B", "receive, highest rate", "transmit",
-                      "boot to first", "Load average"):
+                      "boot to first", "Load average", "TCP: HTTP 1 KiB", "download"):
             t.check(label in table, "results.md lacks the %r line" % label)
         t.note("smoke figures: RTT median %.0f us, echo 64 B %.0f/s"
                % (summary["rtt_median_us"], summary["echo64_per_s"]))

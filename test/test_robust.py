@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netpeer as wire  # noqa: E402
 import qemu  # noqa: E402
 from netpeer import (ETH_ARP, ETH_IP, GUEST_IP, GUEST_MAC, PEER_IP, PEER_MAC,  # noqa: E402
-                     BCAST_MAC, SUBNET_BCAST, PROTO_ICMP, PROTO_UDP,
+                     BCAST_MAC, SUBNET_BCAST, PROTO_ICMP, PROTO_TCP, PROTO_UDP,
                      ICMP_ECHOREPLY, arp_frame, checksum, eth, icmp_echo,
                      ipv4, ping_frame, udp, udp_frame)
 from run_tests import CARDS, REPO, Failure, test  # noqa: E402
@@ -36,6 +36,7 @@ SINK_PORT = 4000           # netstress sink (and 4001, its go-ahead)
 SYSCALL_PORT = 5000        # netstress syscalls (and 5001)
 BLAST_PORT = 6000          # where netstress blast sends, on the peer
 QUERY_SPORT = 30000        # our port for stats queries
+STATS_MAX_PARTS = 4        # datagrams of one stats answer (netstress.c, STATS_PART)
 
 # A socket's queue limit, as the kernel defines it.
 SOCK_QMAX = int(re.search(r"#define SOCK_QUEUE_MAX (\d+)",
@@ -123,17 +124,20 @@ class Wire:
             self.peer.send(udp_frame(QUERY_SPORT, STATS_PORT, tag))
             tally = self.peer.tally_now()
             try:
-                parts = []   # the answer comes in as many datagrams as it takes
-                while not parts or not parts[-1].endswith(b"\nend\n"):
-                    head = b"%s %d\n" % (tag, len(parts))
+                payload = b""
+                for part in range(STATS_MAX_PARTS):
+                    head = tag + b" %d\n" % part
                     f = self.peer.expect(lambda f: f.udp is not None and f.udp["sport"] == STATS_PORT
                                          and f.payload.startswith(head),
                                          min(retry, max(0.1, deadline - time.monotonic())),
-                                         "stats answer %s" % head.decode().strip(), quiet=True)
-                    parts.append(f.payload)
+                                         "stats answer %s part %d" % (tag.decode(), part), quiet=True)
+                    payload += f.payload[len(head):]
+                    if payload.endswith(b"end\n"):
+                        break
                 if not self.quiet:
                     self.step("   counters read (%s)" % tag.decode())
-                values = parse_stats(parts)
+                values = parse_stats(payload)
+                values["_parts"] = part + 1   # datagrams per answer
                 # What the model predicts for the frames the guest had taken
                 # in when it counted: up to and including this query.
                 values["_tally"] = tally
@@ -157,18 +161,17 @@ class Wire:
             time.sleep(0.5)
 
 
-def parse_stats(parts):
-    """The counters in the datagrams of one stats answer ("TAG PART" lines
-    first, "end" last)."""
+def parse_stats(payload):
+    """Counter lines "name value" up to "end", from the parts of an answer
+    (each part's "TAG PART" line already stripped)."""
+    lines = payload.decode(errors="replace").split("\n")
     values = {}
-    for payload in parts:
-        for line in payload.decode(errors="replace").split("\n")[1:]:
-            if line == "end":
-                return values
-            name, _, value = line.partition(" ")
-            if name:
-                values[name] = int(value)
-    raise Failure("truncated stats answer: %r" % parts[-1][-80:])
+    for line in lines:
+        if line == "end":
+            return values
+        name, _, value = line.partition(" ")
+        values[name] = int(value)
+    raise Failure("truncated stats answer: %r" % payload[:80])
 
 
 def delta(before, after, names=None):
@@ -560,7 +563,7 @@ MALFORMED = [
      lambda r: _ip_field(r, 16, bytes([10, 0, 2, r.choice((3, 16, 99, 254))])),
      {"ip_rx_not_ours"}),
     ("unknown IP protocol",
-     lambda r: _ip_field(r, 9, bytes([r.choice((0, 2, 6, 41, 58, 132, 255))])),
+     lambda r: _ip_field(r, 9, bytes([r.choice((0, 2, 41, 58, 132, 255))])),
      {"ip_rx_bad_proto"}),
     ("bad UDP checksum", _bad_udp_sum, {"udp_rx_bad_checksum"}),
     ("UDP length field disagrees with IPv4", _udp_len, {"udp_rx_bad_length"}),
@@ -662,11 +665,13 @@ def fuzz_templates():
         arp_frame(1),
         arp_frame(2, dst_mac=GUEST_MAC, tha=GUEST_MAC),
         arp_frame(1, tip="10.0.2.77"),
+        wire.tcp_frame(5007, 80, 1000, 0, wire.TCP_SYN, options=b"\x02\x04\x05\xb4"),
+        wire.tcp_frame(5008, 4444, 2000, 3000, wire.TCP_ACK | wire.TCP_PSH, b"tcp data"),
     ]
 
 
 def _fix_sums(raw):
-    """Make the IPv4, UDP and ICMP checksums right again where the headers
+    """Make the IPv4, UDP, TCP and ICMP checksums right again where the headers
     allow it, so that a mutation reaches the checks behind them."""
     if len(raw) < 34 or raw[12:14] != b"\x08\x00":
         return raw
@@ -684,6 +689,9 @@ def _fix_sums(raw):
         sumat, s = 6, checksum(pseudo + _set(seg, 6, b"\0\0")) or 0xFFFF
     elif raw[23] == PROTO_ICMP:
         sumat, s = 2, checksum(_set(seg, 2, b"\0\0"))
+    elif raw[23] == PROTO_TCP and len(seg) >= 20:
+        pseudo = raw[26:34] + struct.pack("!BBH", 0, PROTO_TCP, len(seg))
+        sumat, s = 16, checksum(pseudo + _set(seg, 16, b"\0\0"))
     else:
         return raw
     return _set(raw, 14 + hlen + sumat, struct.pack("!H", s))
@@ -743,7 +751,7 @@ def _mut_field(r, templates):
 
 def _mut_deep(r, templates):
     """A valid IPv4 header (checksum right) over random bytes."""
-    proto = r.choice((PROTO_UDP, PROTO_ICMP, r.randrange(256)))
+    proto = r.choice((PROTO_UDP, PROTO_ICMP, PROTO_TCP, r.randrange(256)))
     body = _rand_bytes(r, r.randrange(0, 200))
     raw = eth(ipv4(proto, body, dst=r.choice((GUEST_IP, GUEST_IP, SUBNET_BCAST))))
     return _fix_sums(raw) if r.random() < 0.5 else raw
@@ -928,7 +936,7 @@ def blast(t, w, count, length):
         want = seq.to_bytes(4, "big") + bytes((seq + k) & 0xFF for k in range(4, length))
         t.check(f.payload == want and f.udp["csum_ok"] and f.ip["csum_ok"],
                 "datagram %d damaged: %s" % (seq, f.summary()))
-    served = after["served"] - before["served"]
+    served = (after["served"] - before["served"]) * after["_parts"]   # stats datagrams
     sent = after["udp_tx_packets"] - before["udp_tx_packets"] - served
     full = after["tx_ring_full"] - before["tx_ring_full"]
     t.check(sent == ok + failed, "udp_tx_packets moved by %d, want %d" % (sent, ok + failed))
@@ -1000,10 +1008,13 @@ def host_make(t, *args, timeout=300):
 @test("robust-host", "the packet path on the host: unit tests under ASan/UBSan, then libFuzzer")
 def host(t):
     status, out, tail = host_make(t)
-    m = re.search(r"^(\d+) passed, (\d+) failed$", out, re.M)
-    t.check(m is not None and status == 0 and m.group(2) == "0",
+    # One summary per program: netstack_test, then tcp_test.
+    sums = re.findall(r"^(\d+) passed, (\d+) failed$", out, re.M)
+    t.check(len(sums) == 2 and status == 0 and all(f == "0" for _, f in sums),
             "host unit tests (status %d):\n%s" % (status, tail))
-    units = int(m.group(1))
+    units = sum(int(p) for p, _ in sums)
+    m = re.search(r"^transfers: .*$", out, re.M)
+    t.note(m.group(0) if m else "no transfer summary")
     status, out, tail = host_make(t, "fuzz", "RUNS=%d" % HOST_FUZZ_RUNS)
     t.check(status == 0 and re.search(r"^Done %d runs" % HOST_FUZZ_RUNS, out, re.M),
             "libFuzzer on the packet path (status %d):\n%s" % (status, tail))

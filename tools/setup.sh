@@ -58,7 +58,11 @@ tcpdump:tcpdump:reading packets.pcap
 tshark:tshark:reading packets.pcap; the grader also decodes the capture with it'
 
 # The tools only the tests need, in the same form; checked with --test.
-TEST_TOOLS='clang:clang:the libFuzzer tests (robust-host)'
+TEST_TOOLS='clang:clang:the libFuzzer tests (robust-host)
+curl:curl:the HTTP tests against httpd
+chromium:chromium:the browser test (tcp-browser)
+unshare:util-linux:a network namespace for the browser test
+ip:iproute2:bringing up loopback in that namespace'
 
 # libFuzzer's runtime comes in a package of its own: a fuzzer must link.
 fuzzer_links() {

@@ -195,3 +195,97 @@ append_uint(char *p, uint64 v)
     *p++ = digits[--n];
   return p;
 }
+
+// Why the last call on socket fd failed, in words, for error messages.
+const char *
+sockerrstr(int fd)
+{
+  static const char *why[SOCKERR_N] = {
+    [SOCKERR_NONE] "failed", [SOCKERR_REFUSED] "connection refused",
+    [SOCKERR_RESET] "connection reset by peer", [SOCKERR_TIMEDOUT] "timed out",
+    [SOCKERR_NOTCONN] "not connected", [SOCKERR_INUSE] "address in use",
+    [SOCKERR_NOBUFS] "no buffer space", [SOCKERR_INVAL] "invalid argument",
+    [SOCKERR_INTR] "interrupted",
+  };
+  struct sockinfo si;
+
+  if(sockinfo(fd, &si) < 0)
+    return "not a socket";
+  if(si.error < 0 || si.error >= SOCKERR_N)
+    return "failed";
+  return why[si.error];
+}
+
+const char *
+tcpstate(int state)
+{
+  static const char *names[TCPS_NSTATES] = {
+    "CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",
+    "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
+  };
+  return state >= 0 && state < TCPS_NSTATES ? names[state] : "?";
+}
+
+// Strict decimal port number; -1 unless s is all digits and 1-65535.
+int
+parseport(const char *s)
+{
+  int v = 0;
+
+  if(*s == 0)
+    return -1;
+  for(; *s >= '0' && *s <= '9' && v <= 65535; s++)
+    v = v * 10 + (*s - '0');
+  return (*s == 0 && v >= 1 && v <= 65535) ? v : -1;
+}
+
+// Dotted-quad IPv4 address from s (up to end, or its terminator) into
+// *ip (host order); 0, or -1 if s is not one.
+int
+parseip(const char *s, const char *end, uint *ip)
+{
+  uint v = 0, part;
+  int i, digits;
+
+  for(i = 0; i < 4; i++){
+    part = 0;
+    for(digits = 0; s != end && *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
+      part = part * 10 + (*s - '0');
+    if(digits == 0 || part > 255)
+      return -1;
+    v = v << 8 | part;
+    if(i < 3 && (s == end || *s++ != '.'))
+      return -1;
+  }
+  if(s != end && *s != 0)
+    return -1;
+  *ip = v;
+  return 0;
+}
+
+// Write all n bytes (a socket write may take fewer); n, or -1.
+int
+writeall(int fd, const void *buf, int n)
+{
+  const char *p = buf;
+  int done = 0, r;
+
+  while(done < n){
+    if((r = write(fd, p + done, n - done)) <= 0)
+      return -1;
+    done += r;
+  }
+  return n;
+}
+
+// FNV-1a, 32 bits, continued from h (start with FNV_INIT): the checksum
+// fetch and tcp print so that tests can compare what arrived.
+uint
+fnv1a(uint h, const void *buf, int n)
+{
+  const uchar *p = buf;
+
+  for(int i = 0; i < n; i++)
+    h = (h ^ p[i]) * 16777619u;
+  return h;
+}

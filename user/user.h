@@ -30,15 +30,21 @@ int uptime(void);                       // ticks since boot
 int freepages(void);                    // free physical pages
 
 // Network system calls.  Addresses are IPv4 in host byte order (IPADDR()).
-int socket(int type);                   // SOCK_UDP or SOCK_ICMP: a new fd
+int socket(int type);                   // SOCK_UDP, SOCK_ICMP or SOCK_TCP: a new fd
 int bind(int fd, int port);             // local port (0: any free one); returns it
 int connect(int fd, uint addr, int port);   // then read/write talk to addr:port
+                                        // (TCP: waits until connected or failed)
 int sendto(int fd, const void *buf, int n, uint addr, int port);
 int recvfrom(int fd, void *buf, int n, uint *addr, int *port);
 int sockinfo(int fd, struct sockinfo *si);
 int netinfo(struct netinfo *ni);
 int nettrace(int on);
 int arppin(uint addr, const uchar *mac);   // static ARP entry for addr; mac 0 removes it
+int listen(int fd, int backlog);        // TCP: accept connections on the bound port
+int accept(int fd, uint *addr, int *port);  // TCP: wait for one; a new fd
+int shutdown(int fd, int how);          // TCP: SHUT_WR sends FIN
+int ringinfo(struct ringinfo *ri);      // the e1000's descriptor rings
+int sockopt(int fd, int opt, int value);   // TCP: SO_RCVTIMEO (ms)
 
 // ulib.c
 int stat(const char *path, struct stat *st);
@@ -56,6 +62,13 @@ void *memcpy(void *dst, const void *src, uint n);
 uint64 uptime_us(void);                 // microseconds since boot (rdtime)
 char *append_str(char *p, const char *s);   // no terminator; returns the new end
 char *append_uint(char *p, uint64 v);
+const char *sockerrstr(int fd);         // why the last call on socket fd failed
+int parseport(const char *s);           // 1-65535, or -1
+int parseip(const char *s, const char *end, uint *ip);   // "a.b.c.d" (end 0: to the NUL)
+int writeall(int fd, const void *buf, int n);   // all of it, or -1
+#define FNV_INIT 2166136261u
+uint fnv1a(uint h, const void *buf, int n);     // FNV-1a checksum, continued from h
+const char *tcpstate(int state);        // TCPS_* by name
 
 // printf.c: %d %u %x %p %s %c %l(d|u|x) and %%
 void fprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -139,6 +139,13 @@ host_attach(void)
   net_dev = &host_netdev;
 }
 
+// Virtual time: the tick clock, in microseconds.
+uint64
+net_usec(void)
+{
+  return (uint64)ticks * (1000000 / TICK_HZ);
+}
+
 struct mbuf *
 host_sent(void)
 {

@@ -1386,11 +1386,10 @@ tcp_wait(struct tcpcb *t, void *chan, int block)
 {
   if(!block)
     return TCP_AGAIN;
-  if(killed(myproc())){
+  if(sleep_killable(chan, &tcplock) < 0){
     t->error = SOCKERR_INTR;
     return -1;
   }
-  sleep(chan, &tcplock);
   return 0;
 }
 

@@ -146,10 +146,10 @@ class Wire:
                 if time.monotonic() > deadline:
                     raise Failure("the stats server did not answer within %ds" % timeout)
 
-    def settle(self, base, what):
+    def settle(self, base, what, seconds=SETTLE_SECONDS):
         """Wait until mbufs in use and free pages are back at base; the last
         counters.  Held datagrams are given up after a few seconds."""
-        deadline = time.monotonic() + SETTLE_SECONDS
+        deadline = time.monotonic() + seconds
         while True:
             c = self.counters()
             if c["mbufs_in_use"] == base["mbufs_in_use"] and c["free_pages"] == base["free_pages"]:

@@ -531,6 +531,9 @@ def tcp_conform(t):
 LISTEN_PORT = 80     # httpd, listening throughout
 TCP_FUZZ_SEGMENTS = 20000
 TCP_FUZZ_SEED = 20261201
+# Past the longest a fuzzed connection can live: a half-open one's SYN-ACK
+# retries (31 s), or one that reached httpd, with its 5 s idle timeout.
+FUZZ_SETTLE_SECONDS = 45
 
 
 def _segment(r, **kw):
@@ -638,8 +641,9 @@ def tcp_fuzz(t):
         t.check(got.startswith(b"HTTP/1.1 200 OK"), "response: %r" % got[:40])
         c.send(TCP_RST, seq=c.snd)
         # Half-open connections from the fuzz give up after their SYN-ACK
-        # retries (31 s); they hold no page meanwhile.
-        end = w.settle(base, "after the TCP fuzz")
+        # retries (31 s); they hold no page meanwhile, but a connection that
+        # reached httpd keeps its worker busy until the idle timeout.
+        end = w.settle(base, "after the TCP fuzz", FUZZ_SETTLE_SECONDS)
         t.note("%d malformed kinds and %d fuzzed segments (%s) in %.0f s; segments %d, "
                "mbufs %d and free pages %d as before" % (
                    len(TCP_MALFORMED), TCP_FUZZ_SEGMENTS,

@@ -11,7 +11,7 @@
 // delivers late or all at once, and hands them all over before the
 // reader runs.  With 16, datagrams were lost at 6,000/s and the highest
 // rate without loss was 4,000/s; with 64 it is 25,000/s (tools/bench.py,
-// receive test).  At worst 32 sockets x 64 pages = 8 MiB of 128.
+// receive test).  At worst 64 UDP sockets x 64 pages = 16 MiB of 128.
 //
 // One lock covers the table, every socket and every queue: sockets are
 // few, and one lock makes bind's "is this port free?" trivially atomic.

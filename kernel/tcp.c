@@ -12,7 +12,9 @@
 // sent, since the driver frees what it sends); the receive queue holds
 // in-order data not yet read; the out-of-order queue holds segments beyond
 // a hole.  Every queue is bounded, so a peer costs bounded memory whatever
-// it does.
+// it does: per connection, about 17 pages of send queue, 30 of receive
+// queue (a window of data; segments are packed into the last page while
+// they fit) and TCP_OOO_MAX pages out of order.
 //
 // Choices the RFCs leave open, and why:
 // - No window scaling (RFC 7323): the receive buffer is one 16-bit window.

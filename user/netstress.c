@@ -5,7 +5,8 @@
 //                                arrives on PORT+1; then report, drain, read once more
 //   netstress blast PORT N LEN   send N datagrams of LEN bytes to 10.0.2.2:PORT, flat out
 //   netstress counters           print the network counters
-//   netstress syscalls PORT      bad arguments to every socket call, killed readers,
+//   netstress syscalls PORT      bad arguments to every socket call, killed readers
+//                                (UDP, and TCP in accept and connect),
 //                                too many sockets; PORT and PORT+1 must be free
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -335,6 +336,64 @@ killed_reader(int port, int use_recvfrom)
   close(s);
 }
 
+// TCP calls on the wrong socket or in the wrong state fail and say why.
+static void
+tcp_arguments(int port)
+{
+  int u = socket(SOCK_UDP), t = socket(SOCK_TCP), rport;
+  uint raddr;
+  struct sockinfo si;
+
+  check(t >= 0, "socket(SOCK_TCP)");
+  check(listen(u, 1) == -1 && accept(u, &raddr, &rport) == -1 && shutdown(u, SHUT_WR) == -1,
+        "listen/accept/shutdown on a UDP socket");
+  check(listen(t, 1) == -1 && sockinfo(t, &si) == 0 && si.error == SOCKERR_INVAL,
+        "listen() before bind(): invalid argument");
+  check(shutdown(t, SHUT_WR) == -1 && sockinfo(t, &si) == 0 && si.error == SOCKERR_NOTCONN,
+        "shutdown() unconnected: not connected");
+  check(write(t, "x", 1) == -1 && read(t, buf, 1) == -1, "read/write unconnected");
+  check(sockopt(t, SO_RCVTIMEO, -1) == -1 && sockopt(t, 99, 1) == -1, "sockopt() bad arguments");
+  check(bind(t, port) == port && listen(t, 1) == 0, "bind() and listen()");
+  check(accept(t, (uint *)UNMAPPED, &rport) == -1 && accept(t, &raddr, (int *)WILD) == -1,
+        "accept() with bad pointers");
+  check(sendto(t, "x", 1, PEER, 9) == -1 && recvfrom(t, buf, 1, 0, 0) == -1,
+        "sendto/recvfrom on TCP");
+  close(t);
+  close(u);
+}
+
+// A child blocks in accept() on port (how 1) or in connect() to a peer
+// that never answers (how 0); killing it must end the call and free the port.
+static void
+killed_tcp(int port, int how)
+{
+  int p[2], pid, status = 0, s, rport;
+  uint raddr;
+  char c;
+
+  pipe(p);
+  if((pid = fork()) == 0){
+    s = socket(SOCK_TCP);
+    if(how)
+      check(bind(s, port) == port && listen(s, 1) == 0, "listen for the killed accept");
+    write(p[1], "b", 1);
+    if(how)
+      accept(s, &raddr, &rport);
+    else
+      connect(s, PEER, port);   // the raw-frame peer never answers
+    exit(7);   // only if the call returned: the kernel exits a killed process with -1
+  }
+  read(p[0], &c, 1);
+  close(p[0]);
+  close(p[1]);
+  sleep(10);
+  check(kill(pid) == 0, how ? "kill() a blocked accept" : "kill() a blocked connect");
+  check(wait(&status) == pid && status == -1, "the killed TCP caller exits");
+  s = socket(SOCK_TCP);
+  check(bind(s, port) == port, "a killed listener's port is free again");
+  close(s);
+}
+
 // Children hoard sockets until socket() fails; each reports its count
 // through a pipe and holds on until the parent closes `hold`.  Returns the
 // total, which is the kernel's socket limit as long as it is well below
@@ -392,6 +451,9 @@ syscalls(int port)
   queued_datagrams(port);
   killed_reader(port + 1, 0);
   killed_reader(port + 1, 1);
+  tcp_arguments(port);
+  killed_tcp(port, 1);
+  killed_tcp(port + 1, 0);
   out_of_sockets();
   printf("syscalls: %d checks, %d failed\n", nchecks, nfailed);
 }

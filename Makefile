@@ -103,11 +103,11 @@ $U/.ports-%:
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h $K/stat.h
 	gcc -O2 -Wall -Werror -I. -o $@ mkfs/mkfs.c
 
-# The web site httpd serves (site/; big.bin is made here, 256 KiB, since
-# a file has at most MAXFILE blocks).  Byte i of big.bin is (i*7 + i/251) % 256.
+# The web site httpd serves (site/; big.bin, 1 MiB, is made here).  Byte i
+# of big.bin is (i*7 + i/251) % 256.
 SITE = site/index.html site/hello.txt site/style.css site/1k.html site/big.bin
-site/big.bin:
-	python3 -c "import sys; sys.stdout.buffer.write(bytes((i * 7 + i // 251) % 256 for i in range(256 * 1024)))" > $@
+site/big.bin: Makefile
+	python3 -c "import sys; sys.stdout.buffer.write(bytes((i * 7 + i // 251) % 256 for i in range(1024 * 1024)))" > $@
 
 fs.img: mkfs/mkfs README.md $(UPROGS) $(SITE)
 	mkfs/mkfs $@ README.md $(UPROGS) $(SITE)

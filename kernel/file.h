@@ -30,7 +30,7 @@ struct inode {
   short minor;
   short nlink;
   uint size;
-  uint addrs[NDIRECT + 1];
+  uint addrs[NDIRECT + NINDBLOCKS];
 };
 
 // Read and write entry points of a character device, by major number.

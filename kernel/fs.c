@@ -249,11 +249,13 @@ void
 itrunc(struct inode *ip)
 {
   free_blocks(ip->dev, ip->addrs, NDIRECT);
-  if(ip->addrs[NDIRECT]){
-    struct buf *bp = bread(ip->dev, ip->addrs[NDIRECT]);
-    free_blocks(ip->dev, (uint *)bp->data, NINDIRECT);
-    brelse(bp);
-    bfree(ip->dev, ip->addrs[NDIRECT]);
+  for(uint *ind = ip->addrs + NDIRECT; ind < ip->addrs + NDIRECT + NINDBLOCKS; ind++){
+    if(*ind){
+      struct buf *bp = bread(ip->dev, *ind);
+      free_blocks(ip->dev, (uint *)bp->data, NINDIRECT);
+      brelse(bp);
+      bfree(ip->dev, *ind);
+    }
   }
   memset(ip->addrs, 0, sizeof(ip->addrs));
   ip->size = 0;
@@ -335,13 +337,13 @@ bmap(struct inode *ip, uint bn, int create)
   if(bn < NDIRECT)
     return fill_slot(ip->dev, &ip->addrs[bn], create, 0);
   bn -= NDIRECT;
-  if(bn >= NINDIRECT)
+  if(bn >= NINDBLOCKS * NINDIRECT)
     panic("bmap: block beyond MAXFILE");
-  ind = fill_slot(ip->dev, &ip->addrs[NDIRECT], create, 0);
+  ind = fill_slot(ip->dev, &ip->addrs[NDIRECT + bn / NINDIRECT], create, 0);
   if(ind == 0)
     return 0;
   bp = bread(ip->dev, ind);
-  bno = fill_slot(ip->dev, (uint *)bp->data + bn, create, bp);
+  bno = fill_slot(ip->dev, (uint *)bp->data + bn % NINDIRECT, create, bp);
   brelse(bp);
   return bno;
 }

@@ -20,9 +20,14 @@ struct superblock {
   uint bmapstart;
 };
 
-#define NDIRECT   12
-#define NINDIRECT (BSIZE / sizeof(uint))
-#define MAXFILE   (NDIRECT + NINDIRECT)   // blocks in the largest file
+// A file's blocks: NDIRECT named in the inode itself, then NINDBLOCKS
+// indirect blocks of NINDIRECT numbers each.  Four indirect blocks (one
+// would stop at 268 KiB) let a file reach a little over 1 MiB, which the
+// web site's largest file needs, while the inode stays 64 bytes.
+#define NDIRECT    9
+#define NINDBLOCKS 4
+#define NINDIRECT  (BSIZE / sizeof(uint))
+#define MAXFILE    (NDIRECT + NINDBLOCKS * NINDIRECT)   // blocks in the largest file
 
 // An inode as stored on disk.
 struct dinode {
@@ -31,7 +36,7 @@ struct dinode {
   short minor;
   short nlink;            // directory entries naming this inode
   uint size;              // bytes
-  uint addrs[NDIRECT + 1];// data blocks; the last is the indirect block
+  uint addrs[NDIRECT + NINDBLOCKS];   // data blocks, then the indirect blocks
 };
 
 #define IPB (BSIZE / sizeof(struct dinode))      // inodes per block

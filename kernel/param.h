@@ -12,7 +12,7 @@
 #define MAXOPBLOCKS  10     // blocks one file-system operation may write
 #define LOGBLOCKS    (MAXOPBLOCKS * 3)  // data blocks in the on-disk log
 #define NBUF         (MAXOPBLOCKS * 3)  // buffer cache size
-#define FSSIZE     2000     // file-system size in blocks
+#define FSSIZE     4000     // file-system size in blocks
 #define MAXPATH     128     // longest path name
 #define USERSTACK     1     // user stack pages
 #define TICK_HZ     100     // timer interrupts per second

@@ -125,7 +125,8 @@ file_block(uint inum, uint bn)
   if(bn < NDIRECT)
     return slot_block(addrs + 4 * bn);
   bn -= NDIRECT;   // append() keeps bn below MAXFILE
-  return slot_block(img[slot_block(addrs + 4 * NDIRECT)] + 4 * bn);
+  return slot_block(img[slot_block(addrs + 4 * (NDIRECT + bn / NINDIRECT))] +
+                    4 * (bn % NINDIRECT));
 }
 
 // Add len bytes to the end of file inum.

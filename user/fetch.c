@@ -45,18 +45,6 @@ parse_url(char *url, uint *addr, int *port, char **path)
   return 0;
 }
 
-// Case-insensitive: does line start with the header name?
-static int
-header_is(const char *line, const char *name)
-{
-  for(; *name; line++, name++){
-    char c = *line >= 'A' && *line <= 'Z' ? *line + 32 : *line;
-    if(c != *name)
-      return 0;
-  }
-  return 1;
-}
-
 // Read the response head into buf; the number of bytes of body that
 // followed it in buf go to *extra, the head's length is returned (-1: bad).
 static int

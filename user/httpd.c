@@ -241,18 +241,6 @@ net_page(int fd, int send_body, int keep)
 
 // ---- Requests.
 
-// Case-insensitive prefix test for header names.
-static int
-header_is(const char *line, const char *name)
-{
-  for(; *name; line++, name++){
-    char c = *line >= 'A' && *line <= 'Z' ? *line + 32 : *line;
-    if(c != *name)
-      return 0;
-  }
-  return 1;
-}
-
 // Answer the request whose head is req[0..len) (NUL-terminated at its
 // end).  1 to keep the connection, 0 to close it, -1 if it failed.
 static int

@@ -107,22 +107,6 @@ message(char *buf, const char *word, const char *tag, uint n)
   return p - buf;
 }
 
-// Strict decimal parse; -1 if s is not a number in [1, 65535].
-static int
-portarg(const char *s)
-{
-  int v = 0;
-
-  if(*s == 0)
-    return -1;
-  for(; *s; s++){
-    if(*s < '0' || *s > '9' || v > 65535)
-      return -1;
-    v = v * 10 + (*s - '0');
-  }
-  return (v >= 1 && v <= 65535) ? v : -1;
-}
-
 // Look a counter up by name; the kernel decides which counters exist.
 static int
 counter(const char *name, uint64 *v)
@@ -975,7 +959,7 @@ options(int argc, char *argv[])
   serverport = SERVERPORT;
   dnsport = 0;
   for(i = 1; i < argc && argv[i][0] == '-'; i += 2){
-    if(i + 1 >= argc || (v = portarg(argv[i + 1])) < 0)
+    if(i + 1 >= argc || (v = parseport(argv[i + 1])) < 0)
       usage();
     if(strcmp(argv[i], "-p") == 0)
       serverport = v;

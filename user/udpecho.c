@@ -9,26 +9,13 @@
 
 static char buf[2048];
 
-// Strict decimal port number; -1 unless s is all digits and in range.
-static int
-portnum(const char *s)
-{
-  int v = 0;
-
-  if(*s == 0)
-    return -1;
-  for(; *s >= '0' && *s <= '9' && v <= 65535; s++)
-    v = v * 10 + (*s - '0');
-  return (*s == 0 && v >= 1 && v <= 65535) ? v : -1;
-}
-
 int
 main(int argc, char *argv[])
 {
   int fd, port, n, from;
   uint addr;
 
-  port = argc == 2 ? portnum(argv[1]) : -1;
+  port = argc == 2 ? parseport(argv[1]) : -1;
   if(port < 0){
     fprintf(2, "usage: udpecho PORT (1-65535)\n");
     exit(1);

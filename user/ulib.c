@@ -226,6 +226,19 @@ tcpstate(int state)
   return state >= 0 && state < TCPS_NSTATES ? names[state] : "?";
 }
 
+// Case-insensitive: does line start with the (lower-case) header name?
+// HTTP's header names ignore case (RFC 9110 5.1).
+int
+header_is(const char *line, const char *name)
+{
+  for(; *name; line++, name++){
+    char c = *line >= 'A' && *line <= 'Z' ? *line + 32 : *line;
+    if(c != *name)
+      return 0;
+  }
+  return 1;
+}
+
 // Strict decimal port number; -1 unless s is all digits and 1-65535.
 int
 parseport(const char *s)

@@ -64,6 +64,7 @@ char *append_str(char *p, const char *s);   // no terminator; returns the new en
 char *append_uint(char *p, uint64 v);
 const char *sockerrstr(int fd);         // why the last call on socket fd failed
 int parseport(const char *s);           // 1-65535, or -1
+int header_is(const char *line, const char *name);   // HTTP header name, any case
 int parseip(const char *s, const char *end, uint *ip);   // "a.b.c.d" (end 0: to the NUL)
 int writeall(int fd, const void *buf, int n);   // all of it, or -1
 #define FNV_INIT 2166136261u

@@ -6,22 +6,7 @@
 // The last line is "N passed, N failed"; the exit status is 1 on failure.
 #include "hostnet.h"
 #include <stdlib.h>
-
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
-
-static int
-check(int ok, const char *what, const char *file, int line)
-{
-  if(ok)
-    passed++;
-  else {
-    failed++;
-    printf("FAIL %s:%d: %s\n", file, line, what);
-  }
-  return ok;
-}
+#include "check.h"
 
 static const uchar our_mac[6]  = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uchar peer_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };

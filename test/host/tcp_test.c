@@ -14,20 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "net.h"
-
-static int passed, failed;
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
-static int
-check(int ok, const char *what, const char *file, int line)
-{
-  if(ok)
-    passed++;
-  else {
-    failed++;
-    printf("FAIL %s:%d: %s\n", file, line, what);
-  }
-  return ok;
-}
+#include "check.h"
 
 #define GATEWAY 0x0a000202u
 

@@ -238,7 +238,7 @@ def tcp_guest(t):
         out = t.run("tcp 10.0.2.2 %d" % port, 30)
         t.expect(out, r"^tcp: connect to port %d failed: connection refused$" % port,
                  "connect to a closed port")
-        out = t.run("fetch http://10.0.2.3:%d/" % srv.ports["HTTPPORT"], 10)
+        out = t.run("fetch http://10.0.2.99:%d/" % srv.ports["HTTPPORT"], 10)   # refused, never sent
         t.expect(out, r"may talk only to 10\.0\.2\.2", "fetch refuses other hosts")
     finally:
         srv.stop()

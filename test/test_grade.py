@@ -24,8 +24,10 @@ NO_CODE_TESTS = ("boot", "usertests")
 SCORE_RE = re.compile(r"^Score: (\d+)/(\d+)$", re.M)
 GRADE_TIMEOUT = 400
 BUILD_TIMEOUT = 300
+# Also the fuzzers' corpora, which robust-host rewrites while other tests
+# run beside it.
 COPY_IGNORE = shutil.ignore_patterns(".git", ".grade", "handout", "logs", "__pycache__",
-                                     "packets*.pcap", "*.tar.gz")
+                                     "packets*.pcap", "*.tar.gz", "fuzz-*", "crash-*")
 
 
 def load_grader():

@@ -6,7 +6,9 @@ import shutil
 import subprocess
 import tempfile
 
-from run_tests import REPO, test
+import qemu
+from run_tests import test
+from test_grade import copy_tree
 
 SPINNERS = 3            # user/schedtest.c; one per hart (CPUS=3)
 # Every snapshot must show all spinners running: with nothing else
@@ -58,11 +60,9 @@ def sched_spread(t):
 def _pause_kernel_tree(t, scratch):
     """A copy of the tree with the SLEEP_PAUSE kernel built in it (only proc.c
     mentions SLEEP_PAUSE, so only proc.o is rebuilt)."""
-    tree = os.path.join(scratch, "tree")
-    shutil.copytree(REPO, tree, symlinks=True,
-                    ignore=shutil.ignore_patterns(".git", "logs", "*.pcap", "__pycache__"))
+    tree = copy_tree(os.path.join(scratch, "tree"))
     os.remove(os.path.join(tree, "kernel", "proc.o"))
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    env = qemu.make_env()
     t.step("make SLEEP_PAUSE=1 kernel/kernel (in a copy of the tree)")
     res = subprocess.run(["make", "-C", tree, "SLEEP_PAUSE=1", "kernel/kernel"], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -215,3 +215,48 @@ def student_grade(t):
         t.expect(g.run("echo still-here", 30), r"^still-here$", "the running guest's answer")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@test("gradetree", "make grade's copy in .grade/ follows the tree: changed sources rewritten and newer than the build, gone ones removed, build output kept, a new build rule starts afresh")
+def gradetree(t):
+    work = tempfile.mkdtemp(prefix="gradetree-")
+    try:
+        tree = copy_tree(os.path.join(work, "tree"))
+        dst = os.path.join(tree, ".grade")
+        sync = [sys.executable, os.path.join(tree, "tools", "gradetree.py"), dst]
+
+        def copy(rel):
+            with open(os.path.join(dst, rel)) as f:
+                return f.read()
+
+        res = sh(t, sync, tree, 60, "gradetree.py")
+        t.check(res.returncode == 0, "gradetree.py failed:\n" + res.stdout)
+        built = os.path.join(dst, "user", "echo.o")     # stands for the copy's build output
+        with open(built, "w") as f:
+            f.write("an object")
+        t.step("change user/echo.c, add user/extra.c, remove user/zombie.c")
+        with open(os.path.join(tree, "user", "echo.c"), "a") as f:
+            f.write("// changed\n")
+        with open(os.path.join(tree, "user", "extra.c"), "w") as f:
+            f.write("// new\n")
+        os.remove(os.path.join(tree, "user", "zombie.c"))
+        res = sh(t, sync, tree, 60, "gradetree.py")
+        t.check(res.returncode == 0, "gradetree.py failed:\n" + res.stdout)
+        t.check(copy("user/echo.c").endswith("// changed\n"), "the changed source was not copied")
+        t.check(os.path.exists(built), "build output of the copy was removed: every run would "
+                "build everything")
+        t.check(os.path.getmtime(os.path.join(dst, "user", "echo.c")) >= os.path.getmtime(built),
+                "the changed source is older than the build output: make would not rebuild it")
+        t.check(copy("user/extra.c") == "// new\n", "the new source was not copied")
+        t.check(not os.path.exists(os.path.join(dst, "user", "zombie.c")),
+                "a source removed from the tree is still in the copy")
+
+        t.step("change the Makefile: the copy starts afresh")
+        with open(os.path.join(tree, "Makefile"), "a") as f:
+            f.write("# changed\n")
+        res = sh(t, sync, tree, 60, "gradetree.py")
+        t.check(res.returncode == 0 and not os.path.exists(built),
+                "after a change to the Makefile the copy kept its old build output")
+        t.check(copy("Makefile").endswith("# changed\n"), "the Makefile was not copied")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -772,27 +772,37 @@ def fuzz_stream(seed, count):
         yield names[i], funcs[i](r, templates)
 
 
-def run_fuzz(w, count, seed, report=None):
-    """Send count fuzz frames, then check: the counters moved as the model
-    predicts, the host dropped nothing, the guest still answers, and mbufs
-    and free pages are back at their baseline.  Returns the figures."""
-    peer = w.peer
-    base = w.baseline()
+FUZZ_CHUNK = 5000   # frames paced out between two trims of the peer's log
+
+
+def send_stream(w, stream, count, report=None):
+    """Send the count (kind, frame) pairs of stream, paced, in chunks the
+    peer's log can hold; returns how many of each kind went out."""
     kinds = collections.Counter()
     chunk = []
     w.quiet = True
     start = time.monotonic()
-    for i, (kind, raw) in enumerate(fuzz_stream(seed, count), 1):
+    for i, (kind, raw) in enumerate(stream, 1):
         kinds[kind] += 1
         chunk.append(raw)
-        if len(chunk) == 5000 or i == count:
+        if len(chunk) == FUZZ_CHUNK or i == count:
             w.send_paced(chunk, "fuzz")
             chunk = []
-            peer.mark()
-            peer.trim()
+            w.peer.mark()
+            w.peer.trim()
             if report:
                 report("%d frames sent, %.0f s" % (i, time.monotonic() - start))
     w.quiet = False
+    return kinds
+
+
+def run_fuzz(w, count, seed, report=None):
+    """Send count fuzz frames, then check: the counters moved as the model
+    predicts, the host dropped nothing, the guest still answers, and mbufs
+    and free pages are back at their baseline.  Returns the figures."""
+    base = w.baseline()
+    start = time.monotonic()
+    kinds = send_stream(w, fuzz_stream(seed, count), count, report)
     took = time.monotonic() - start
     w.step("-> %d fuzz frames (seed %d) in %.1fs" % (count, seed, took))
     time.sleep(0.5)    # quiet: no ARP answer in flight when the guest counts

@@ -1,6 +1,5 @@
 """test_tcp.py: TCP tests: httpd from the host through slirp (curl, http.client), the guest's fetch and tcp against server.py, a real browser, and conformance through the raw-frame peer."""
 
-import collections
 import hashlib
 import http.client
 import os
@@ -617,18 +616,8 @@ def tcp_fuzz(t):
 
         t.step("%d fuzzed segments (seed %d)" % (TCP_FUZZ_SEGMENTS, TCP_FUZZ_SEED))
         start = time.monotonic()
-        kinds = collections.Counter()
-        chunk = []
-        w.quiet = True
-        for i, (kind, raw) in enumerate(tcp_fuzz_stream(TCP_FUZZ_SEED, TCP_FUZZ_SEGMENTS), 1):
-            kinds[kind] += 1
-            chunk.append(raw)
-            if len(chunk) == 5000 or i == TCP_FUZZ_SEGMENTS:
-                w.send_paced(chunk, "fuzz")
-                chunk = []
-                peer.mark()
-                peer.trim()
-        w.quiet = False
+        kinds = test_robust.send_stream(w, tcp_fuzz_stream(TCP_FUZZ_SEED, TCP_FUZZ_SEGMENTS),
+                                        TCP_FUZZ_SEGMENTS)
         time.sleep(0.5)
         after = w.counters()
         test_robust.check_model(t, w, before, after, "tcp fuzz")

@@ -314,6 +314,11 @@ e1000_sync(void)
   // card never sent from one e1000_transmit() refused.
   netstat_add(rx_card_packets, rd(E1000_GPRC));
   netstat_add(tx_card_packets, rd(E1000_GPTC));
+  // The empty buffers the card holds, [RDH, RDT): 0 means it has nowhere
+  // to put a frame.
+  __atomic_store_n(&netstats.rx_card_buffers,
+                   (rd(E1000_RDT) - rd(E1000_RDH) + RX_RING_SIZE) % RX_RING_SIZE,
+                   __ATOMIC_RELAXED);
   acquire(&e1000_lock);
   for(int i = 0; i < TX_RING_SIZE; i++){
     if(tx_mbufs[i] && (tx_ring[i].status & E1000_TXD_STAT_DD)){

@@ -145,7 +145,7 @@ struct icmp_echo {
   /* driver and interface */ \
   X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes) \
   X(rx_desc_errors) X(rx_not_eop) X(rx_no_mbuf) X(rx_missed) \
-  X(rx_oversize) X(rx_card_packets) X(tx_card_packets) \
+  X(rx_oversize) X(rx_card_packets) X(tx_card_packets) X(rx_card_buffers) \
   X(tx_ring_full) X(tx_no_mbuf) X(mbufs_in_use) \
   X(eth_rx_runt) X(eth_rx_not_ours) X(eth_rx_bad_type) \
   /* ARP */ \

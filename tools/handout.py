@@ -72,11 +72,13 @@ INSTRUCTOR_ONLY = ("test/test_grade.py", "test/test_student.py", STUDENT_README,
 REPLACED = {"README.md": STUDENT_README}
 
 # The assignment variants: name -> (what the student writes, the files they
-# write it in, which are the files they submit).  The first is the default.
+# write it in, which are the files they submit, the card they drive: the
+# Makefile's NIC).  The first is the default.
 VARIANTS = {
-    "e1000": ("the e1000 driver", ("kernel/e1000.c",)),
+    "e1000": ("the e1000 driver", ("kernel/e1000.c",), "e1000"),
     "udp": ("the e1000 driver and the UDP receive path",
-            ("kernel/e1000.c", "kernel/socket.c")),
+            ("kernel/e1000.c", "kernel/socket.c"), "e1000"),
+    "virtio": ("the virtio-net driver", ("kernel/virtio_net.c",), "virtio"),
 }
 DEFAULT_VARIANT = "e1000"
 VARIANT_FILE = "tools/variant"   # in a handout: its variant's name

@@ -1,4 +1,4 @@
-// nettests.c: end-to-end tests of the e1000 driver, the protocol stack and the socket calls.
+// nettests.c: end-to-end tests of the network card's driver, the protocol stack and the socket calls.
 //
 // usage: nettests [-p SERVERPORT] [-d DNSPORT] [NAME...]
 // The partner is server.py on the host, reached as 10.0.2.2:SERVERPORT (its DNS
@@ -225,10 +225,62 @@ reap(int *pids, int *st, int n, int secs)
   return killed;
 }
 
+// ---- what a failure says about the driver ----
+
+// a, b and c joined.  Two buffers in turn: a message is printed, or kept
+// as the reason the remaining tests are not run, before the next but one.
+static char *
+join3(const char *a, const char *b, const char *c)
+{
+  static char bufs[2][400];
+  static int next;
+  char *buf = bufs[next++ % 2], *p;
+
+  p = append_str(buf, a);
+  p = append_str(p, b);
+  p = append_str(p, c);
+  *p = 0;
+  return buf;
+}
+
+// The driver's parts that a diagnosis names, for the card the kernel found
+// (netinfo's card): its two functions, and what it takes to make the card
+// send a frame it was given and to keep the card supplied with buffers.
+struct driver {
+  char *card, *transmit, *recv;
+  char *not_sent;   // accepted by transmit, but the card sent nothing
+  char *starved;    // the card holds no receive buffers
+};
+
+#define BUFFERS_RECHECK 5   // ticks before rx_card_buffers 0 counts
+
+static struct driver drivers[] = {
+  { "e1000", "e1000_transmit()", "e1000_recv()",
+    "when TDT moved, the descriptor was not complete (address, length, EOP|RS); is there "
+    "a __sync_synchronize() before the TDT write?",
+    "does e1000_recv() give the slots back by writing RDT?" },
+  { "virtio-net", "virtio_net_transmit()", "virtio_net_recv()",
+    "was the chain offered (its head in avail->ring, a __sync_synchronize(), then "
+    "avail->idx) and the card told with vq_notify(&txq)?",
+    "does virtio_net_recv() give each descriptor back (rx_give(), then avail->idx) and "
+    "call vq_notify(&rxq)?" },
+};
+
+static struct driver *
+driver(void)
+{
+  if(netinfo(&ni) == 0){
+    for(int i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+      if(strcmp(ni.card, drivers[i].card) == 0)
+        return &drivers[i];
+  }
+  return &drivers[0];
+}
+
 // ---- the tests ----
 
-// The transmit counters that tell where a frame stopped: accepted by
-// e1000_transmit(), refused by it, sent by the card.
+// The transmit counters that tell where a frame stopped: accepted by the
+// driver's transmit function, refused by it, sent by the card.
 struct txcount {
   uint64 accepted, refused, sent;
 };
@@ -252,12 +304,12 @@ notsent(struct txcount *before)
   if(now.sent != before->sent)
     return 0;
   if(now.accepted != before->accepted)
-    return "e1000_transmit() accepted the frame, but the card sent nothing (tx_card_packets "
-           "did not move): when TDT moved, the descriptor was not complete (address, "
-           "length, EOP|RS); is there a __sync_synchronize() before the TDT write?";
+    return join3(driver()->transmit, " accepted the frame, but the card sent nothing "
+                   "(tx_card_packets did not move): ", driver()->not_sent);
   if(now.refused != before->refused)
-    return "nothing was sent: e1000_transmit() refused the frame (tx_ring_full grew)";
-  return "nothing was sent: no frame reached e1000_transmit()";
+    return join3("nothing was sent: ", driver()->transmit,
+                   " refused the frame (tx_ring_full grew)");
+  return join3("nothing was sent: no frame reached ", driver()->transmit, "");
 }
 
 // "txone " + TXONE_LEN bytes of (i*31+7) mod 256.  server.py prints what it
@@ -979,20 +1031,22 @@ options(int argc, char *argv[])
 
 // After a failed test: whether the link is broken so badly that every
 // later test must fail too, and why; 0 if not.  Nothing at all has come up
-// through e1000_recv() since boot (the card's counters tell whether frames
-// arrived), or the card dropped frames for want of receive descriptors
-// (rx_missed grew since *missed, which is updated).
+// through the driver since boot (the card's counters tell whether frames
+// arrived), or the card has no buffers to receive into: it dropped frames
+// for want of them (rx_missed grew since *missed, which is updated), or
+// holds none at all.
 static char *
 link_broken(uint64 *missed)
 {
-  uint64 rx, card_rx, card_tx, now;
+  uint64 rx, card_rx, card_tx, now, buffers;
 
   if(counter("rx_packets", &rx) < 0 || counter("rx_card_packets", &card_rx) < 0 ||
-     counter("tx_card_packets", &card_tx) < 0 || counter("rx_missed", &now) < 0)
+     counter("tx_card_packets", &card_tx) < 0 || counter("rx_missed", &now) < 0 ||
+     counter("rx_card_buffers", &buffers) < 0)
     return 0;
   if(rx == 0 && card_rx > 0)
-    return "the card has received frames (rx_card_packets > 0), but e1000_recv() has "
-           "passed none up (rx_packets 0)";
+    return join3("the card has received frames (rx_card_packets > 0), but ",
+                 driver()->recv, " has passed none up (rx_packets 0)");
   if(rx == 0 && card_tx == 0)
     return "the card has sent no frame since boot (tx_card_packets 0), so no reply "
            "could come back";
@@ -1000,8 +1054,15 @@ link_broken(uint64 *missed)
     return "nothing has been received since boot (rx_packets 0)";
   if(now > *missed){
     *missed = now;
-    return "the card drops frames for want of free receive descriptors (rx_missed grew): "
-           "does e1000_recv() give the slots back by writing RDT?";
+    return join3("the card drops frames for want of free receive descriptors (rx_missed "
+                 "grew): ", driver()->starved, "");
+  }
+  if(buffers == 0){
+    // A card can be full for a moment, until the next interrupt drains it.
+    sleep(BUFFERS_RECHECK);
+    if(counter("rx_card_buffers", &buffers) == 0 && buffers == 0)
+      return join3("the card holds no receive buffers (rx_card_buffers 0), so it can take "
+                   "no frame: ", driver()->starved, "");
   }
   return 0;
 }

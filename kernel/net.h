@@ -208,6 +208,7 @@ struct netdev {
   void (*sync)(void);                  // settle counters and sent mbufs for netinfo
   void (*intr)(void);                  // its interrupt (trap.c)
   void (*ringinfo)(struct ringinfo *ri);   // a look at its rings (/net); 0 if it has none
+  void (*tick)(void);                  // every clock tick, on hart 0; 0 if it needs none
 };
 
 // e1000.c: the Intel card's driver (pci.c finds the device).

@@ -82,6 +82,8 @@ clock_tick(void)
     release(&tickslock);
     dhcp_tick();   // the DHCP client's retries, fallback and renewal
     tcp_timer();   // TCP's retransmission, ACK, persist and TIME_WAIT timers
+    if(net_dev && net_dev->tick)
+      net_dev->tick();
   }
   timer_arm();   // also clears the pending timer interrupt
 }

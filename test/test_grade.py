@@ -520,9 +520,14 @@ RESULT_RE = re.compile(r"^(?P<label>[^\n]+): (?P<status>OK|FAIL|HANG) \((?P<secs
                        r"(?P<details>(?:    [^\n]*\n)*)", re.M)
 
 
+def test_names(g):
+    """{label: test name}, for the labels of every card."""
+    return {x.template.format(**card.names): x.name for card in g.CARDS.values() for x in g.TESTS}
+
+
 def graded(g, output):
     """{test name: (status, hint key or None, report)} from the grader's output."""
-    by_label = {x.label: x.name for x in g.TESTS}
+    by_label = test_names(g)
     keys = {text: key for key, text in g.HINTS.items()}
     found = {}
     for m in RESULT_RE.finditer(output):
@@ -679,6 +684,53 @@ def grade_broken_udp(t):
         shutil.rmtree(work, ignore_errors=True)
 
 
+# The virtio variant's driver: name: (edits to the reference
+# kernel/virtio_net.c, tests graded or None for all, {test: (status, hint)}).
+# Hints are the keys grade-lab-net prints for the virtio-net card.
+VIRTIO_BROKEN = {
+    "avail index published without a barrier": (
+        [("  __sync_synchronize();   // descriptor and entry are out before the index\n", "")],
+        ["driver-tx", "driver-rx"], {"driver-tx": ("FAIL", "virtio:barrier-tx")}),
+    "used ring read without a barrier": (
+        [("    __sync_synchronize();   // the entry only after the index that covers it\n"
+          "    e = &rxq.used", "    e = &rxq.used")],
+        ["driver-tx", "driver-rx"], {"driver-rx": ("FAIL", "virtio:barrier-rx")}),
+    # QEMU's device sends only when notified: nothing leaves the guest.
+    "transmit notification forgotten": (
+        [("  txq.avail->idx = idx + 1;\n  vq_notify(&txq);\n", "  txq.avail->idx = idx + 1;\n")],
+        ["driver-tx", "txone"], {"driver-tx": ("FAIL", "notify-tx"),
+                                 "txone": ("FAIL", "notify-tx")}),
+    # The buffers passed up are never offered again: after one queue's
+    # worth of frames the card has none.  burst is the first case to need
+    # more frames than that; the rest are not run, and usertests' guest,
+    # short of buffers too, may fail its own checks.
+    "receive buffers not returned": (
+        [("      rx_give(&idx, e->id, fresh);\n", "      rx_mbufs[e->id] = fresh;\n")],
+        None, {"burst": ("FAIL", "rx-not-returned")}),
+}
+
+
+@test("grade-broken-virtio", "the virtio variant's driver broken four ways (avail index published without a barrier, used ring read without one, notification forgotten, buffers not returned): each fails its test with the hint that names the mistake")
+def grade_broken_virtio(t):
+    with open(os.path.join(REPO, "kernel", "virtio_net.c")) as f:
+        reference = f.read()
+    work = tempfile.mkdtemp(prefix="grade-virtio-")
+    try:
+        cases = {}
+        for what, (edits, names, failing) in VIRTIO_BROKEN.items():
+            text = reference
+            for old, new in edits:
+                t.check(text.count(old) == 1, "%s: the reference virtio_net.c no longer contains "
+                        "%r exactly once; update VIRTIO_BROKEN" % (what, old))
+                text = text.replace(old, new)
+            cases[what] = (text, names, failing)
+        runs = grade_broken_trees(t, work, cases, "kernel/virtio_net.c",
+                                  {what: "virtio" for what in cases})
+        t.note(", ".join("%s %.0fs" % (what, secs) for what, (_, secs) in runs.items()))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 @test("grade-docs", "LAB.md's table of tests agrees with the grader (names, order, points, needs); every function a hint names exists")
 def grade_docs(t):
     g = load_grader()
@@ -710,14 +762,21 @@ def grade_docs(t):
     t.check(not keys - set(g.HINTS), "model keys without a hint: %s" % sorted(keys - set(g.HINTS)))
 
 
-@test("grade-solution", "the reference solution scores M/M; results.json has Gradescope's keys and types")
+@test("grade-solution", "the reference solution scores M/M, as the e1000 and as the virtio-net assignment; results.json has Gradescope's keys and types")
 def grade_solution(t):
     work = tempfile.mkdtemp(prefix="grade-solution-")
     try:
-        output, got, top, doc = grade(t, copy_tree(os.path.join(work, "tree")))
-        t.check(got == top, "the solution scored %d/%d:\n%s" % (got, top, output[-5000:]))
-        check_results_json(t, doc, got, top)
-        t.note("solution: %d/%d in %.1fs" % (got, top, doc["execution_time"]))
+        tree = copy_tree(os.path.join(work, "tree"))
+        notes = []
+        for lab in ("e1000", "virtio"):
+            output, got, top, doc = grade(t, tree, ["--lab", lab])
+            t.check(got == top, "the solution scored %d/%d as %s:\n%s"
+                    % (got, top, lab, output[-5000:]))
+            t.expect(output, r"^boot: %s found: OK" % re.escape(load_grader().CARDS[lab].shown),
+                     "the %s card found at boot" % lab)
+            check_results_json(t, doc, got, top)
+            notes.append("%s %d/%d in %.1fs" % (lab, got, top, doc["execution_time"]))
+        t.note("solution: " + ", ".join(notes))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -806,7 +865,7 @@ def autograder_results(t, what, proc, root):
 
 def case_of(g, doc):
     """{test name: (passed, output)} from results.json."""
-    by_label = {x.label: x.name for x in g.TESTS}
+    by_label = test_names(g)
     return {by_label.get(c["name"], c["name"]): (c["status"] == "passed", c["output"])
             for c in doc["tests"]}
 

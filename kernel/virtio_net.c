@@ -122,7 +122,7 @@ rx_give(uint16 *idx, int i, struct mbuf *m)
 static OWN_CODE int
 virtio_net_rx_fill(void)
 {
-  // >>> solution virtio
+  // >>> solution
   uint16 idx = rxq.avail->idx;
 
   for(int i = 0; i < RX_NUM; i++){
@@ -156,7 +156,7 @@ virtio_net_rx_fill(void)
 static OWN_CODE void
 tx_reclaim(void)
 {
-  // >>> solution virtio
+  // >>> solution
   struct vq_used_elem *e;
   uint slot;
 
@@ -197,7 +197,7 @@ tx_reclaim(void)
 static OWN_CODE int
 virtio_net_transmit(struct mbuf *m)
 {
-  // >>> solution virtio
+  // >>> solution
   struct vq_desc *d;
   uint slot;
   uint16 idx;
@@ -250,7 +250,7 @@ virtio_net_transmit(struct mbuf *m)
 static OWN_CODE void
 virtio_net_recv(void)
 {
-  // >>> solution virtio
+  // >>> solution
   struct vq_used_elem *e;
   struct mbuf *m, *fresh;
   uint16 idx = rxq.avail->idx;

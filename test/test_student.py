@@ -114,7 +114,7 @@ def student_readme(t):
         res = sh(t, [sys.executable, "tools/gradetree.py", ".grade"], src, 60, "gradetree.py")
         t.check(res.returncode == 0, "tools/gradetree.py failed:\n" + res.stdout)
         checked = setup_tools(t)
-        for variant, (_, files) in handout.VARIANTS.items():
+        for variant, (_, files, _) in handout.VARIANTS.items():
             check_variant_readme(t, work, src, variant, files, checked)
     finally:
         shutil.rmtree(work, ignore_errors=True)

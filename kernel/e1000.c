@@ -27,8 +27,8 @@
 // there and bounds the interrupt rate on real hardware.  Longer windows
 // put more frames in each interrupt but did not raise echo throughput,
 // while each request of a sequential exchange waits for the window: with
-// 256 and 512 us, RTT median went from 207 to 287 and 549 us and 64-byte
-// echo stayed at 12,200-12,600/s (tools/bench.py, medians of 3 boots).
+// 256 and 512 us the RTT median grew with the window (make bench; today's
+// figures are in bench/results.md).
 // RDTR stays 0 (below): QEMU does not implement its timer, and RADV
 // counts only when RDTR is set.
 #define E1000_ITR_INTERVAL 500

@@ -43,9 +43,8 @@ mstart(void)
   // The machine timer is never used, but its comparator resets to 0, which
   // leaves mip.MTIP pending for ever.  QEMU then wakes a hart sleeping in
   // wfi at every interrupt-controller update, only for it to find nothing
-  // to do: under network load each idle hart burnt 7-8% of a host core,
-  // and RTT median went from 274 to 199 us once the comparator was parked
-  // (tools/bench.py, medians of 3 boots).
+  // to do: under network load each idle hart burnt host CPU time, and
+  // make bench's RTT fell once the comparator was parked.
   *(volatile uint64 *)CLINT_MTIMECMP(r_mhartid()) = ~0UL;
 
   // The only interrupt machine mode keeps: the software interrupt one hart

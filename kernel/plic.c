@@ -13,8 +13,7 @@ static uint64 enabled_irqs;
 // Device interrupts go to one hart.  A source enabled on every hart raises
 // every hart's line, so each interrupt woke all the idle harts, of which
 // all but one then found nothing to claim; with QEMU on a 2-core host that
-// cost RTT p99 3.6 ms instead of 0.55 ms, and 122 instead of 95 us of
-// QEMU CPU time per echoed datagram (tools/bench.py, medians of 3 boots).
+// multiplied make bench's RTT p99 and raised its QEMU CPU time per echo.
 #define DEVICE_HART 0
 
 void

@@ -72,9 +72,8 @@ mycpu(void)
 // answer holds even if a timer interrupt moves us to another hart.  Asking
 // the hart instead (which process is it running?) needs interrupts off
 // around the question, two writes of sstatus, which QEMU handles out of
-// line; an echoed datagram asked about 20 times.  Echo 23,400 -> 28,300/s,
-// 51 -> 42 us of QEMU CPU per echo (tools/bench.py echo test, medians of
-// 3 runs).
+// line; an echoed datagram asked about 20 times, which showed in make
+// bench's echo rate and QEMU CPU time per echo.
 struct proc *
 myproc(void)
 {
@@ -320,12 +319,10 @@ wake_idle_hart(void)
 }
 
 // An unlocked look at p's state, for scans of the whole table.  Taking
-// every slot's lock cost a scan 64 lock round trips, about 30 us under
-// QEMU, and a datagram that wakes a sleeping reader pays for three scans
-// (wakeup, then the scheduler before and after its wfi).  Looking first
-// brought RTT from 194 to 153 us and p99 from 351 to 275 us, QEMU CPU
-// time per echo from 107 to 94 us (tools/bench.py, medians of 3 boots).
-// A stale answer only matters if it hides a process that just changed
+// every slot's lock cost a scan 64 lock round trips, and a datagram that
+// wakes a sleeping reader pays for three scans (wakeup, then the scheduler
+// before and after its wfi); looking first shows in make bench's RTT and
+// QEMU CPU time per echo (bench/results.md).  A stale answer only matters if it hides a process that just changed
 // state; scheduler() and sleep() explain why neither can miss one.
 static int
 state_is(struct proc *p, enum procstate s)
@@ -550,9 +547,8 @@ wakeup(void *chan)
   // An interrupt taken by an idle hart's scheduler (no process of its own)
   // is followed by a scan of the process table on that hart: it runs one
   // of the processes it woke itself.  Waking another hart for that one too
-  // only made two race for it: RTT 194 instead of 159 us, p99 2.7 instead
-  // of 0.36 ms (tools/bench.py, medians of 3 boots).  Every other process
-  // woken needs a hart of its own.
+  // only made two race for it, which raised make bench's RTT and, far
+  // more, its p99.  Every other process woken needs a hart of its own.
   if(me == 0 && woke > 0)
     woke--;
   while(woke-- > 0 && wake_idle_hart())
@@ -591,8 +587,8 @@ setkilled(struct proc *p)
 
 // The flag only ever goes from 0 to 1 while the process lives, so an
 // atomic read needs no lock.  Every system call asks twice; with the lock
-// that was four more interrupts-off sections per echo.  Echo 28,300 ->
-// 29,700/s (as for myproc()).
+// that was four more interrupts-off sections per echo, which showed in
+// make bench's echo rate (as for myproc()).
 int
 killed(struct proc *p)
 {

@@ -9,9 +9,9 @@
 // A socket holds SOCK_QUEUE_MAX datagrams (netinfo.h).  One pass of
 // e1000_recv() can find 30-50 frames in the ring now and then, when QEMU
 // delivers late or all at once, and hands them all over before the
-// reader runs.  With 16, datagrams were lost at 6,000/s and the highest
-// rate without loss was 4,000/s; with 64 it is 25,000/s (tools/bench.py,
-// receive test).  At worst 64 UDP sockets x 64 pages = 16 MiB of 128.
+// reader runs.  With 16, make bench's receive test lost datagrams at a
+// fraction of the rate it now reaches without loss (bench/results.md).
+// At worst 64 UDP sockets x 64 pages = 16 MiB of 128.
 //
 // One lock covers the table, every socket and every queue: sockets are
 // few, and one lock makes bind's "is this port free?" trivially atomic.

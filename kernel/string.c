@@ -3,10 +3,8 @@
 
 // Whole 8-byte words where possible: under QEMU a store costs about the
 // same whatever its width, and kalloc and kfree each fill a page (a UDP
-// echo allocates and frees two mbufs).  A 4 KiB fill took 4 us in bytes,
-// under 1 us in words; the echo benchmark's QEMU CPU time went from 122
-// to 95 us per datagram and RTT from 215 to 167 us (tools/bench.py,
-// medians of 3 boots).
+// echo allocates and frees two mbufs).  Filling in words rather than bytes
+// showed in make bench's QEMU CPU time per echo and its RTT.
 void *
 memset(void *dst, int c, uint n)
 {

@@ -47,8 +47,8 @@ trapinithart(void)
 // The scheduler's wait when it has nothing to run, with interrupts off
 // (a pending one still ends the wfi).  Only hart 0 counts ticks, so the
 // other harts stop their timer while idle: a wake-up that finds nothing to
-// do costs host CPU under QEMU (91 instead of 100 us of QEMU CPU time
-// per echoed datagram; tools/bench.py, medians of 3 boots).  The timer is
+// do costs host CPU under QEMU (it showed in make bench's QEMU CPU time
+// per echoed datagram).  The timer is
 // back on before the hart runs anything, so running processes are still
 // preempted.  While idle, such a hart wakes only when another sends it an
 // IPI, so proc.c sends one for every process made runnable while a hart

@@ -42,9 +42,11 @@
 // fewer times it has to, the better: 256, QEMU's largest queue.
 #define RX_NUM 256
 // Frames in flight on transmit, each a chain of two descriptors (header,
-// frame).  The same bound as the e1000's ring: a sender never holds more
-// mbufs here than there.
-#define TX_SLOTS 32
+// frame): as many as the queue holds.  QEMU sends from its own thread, a
+// moment after the notification (or, with tx=timer, on its timer), so a
+// guest sending flat out needs more slots than the e1000, which QEMU sends
+// from during the TDT write.
+#define TX_SLOTS 128
 #define TX_NUM (2 * TX_SLOTS)
 
 #define VNET_F_MAC    (1ULL << 5)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench.py: `make bench`: measure the network data path under QEMU and write a report.
 
-    tools/bench.py [--boots N] [--nics e1000,virtio] [--smoke] [--out DIR] [--no-ceiling] [--no-grade]
+    tools/bench.py [--boots N] [--nics e1000,virtio,virtio-timer] [--smoke] [--out DIR] [--no-ceiling] [--no-grade]
 
 Each boot of the kernel (fresh QEMU, private fs.img, user-mode network)
 measures, from a host client on 127.0.0.1 through the port forwards:
@@ -32,8 +32,10 @@ kernel (`make CEILING=1`, built in a scratch copy of the tree) answers
 echo datagrams inside the card's driver; its rtt and echo figures show
 what QEMU itself allows here, and the report gives the real stack as a
 fraction of them.  Each card (--nics: the Makefile's NIC values) gets its
-own boots of both kernels, side by side in the report, with the virtio-net
-card's figures as a multiple of the e1000's.  `make grade` is timed once,
+own boots of both kernels, side by side in the report, with each other
+card's figures as a multiple of the e1000's (virtio-timer is virtio-net
+with QEMU sending on a timer: the same guest, fewer host wake-ups, longer
+delays).  `make grade` is timed once,
 in another scratch copy.
 
 Other programs on a shared machine slow everything down, so each boot
@@ -733,7 +735,7 @@ TARGETS = {
 }
 
 # The Makefile's NIC values and the cards' names in the report.
-CARDS = {"e1000": "e1000", "virtio": "virtio-net"}
+CARDS = {"e1000": "e1000", "virtio": "virtio-net", "virtio-timer": "virtio-net tx=timer"}
 
 
 def summarize(boots):
@@ -793,16 +795,21 @@ def fractions(real, ceil):
 
 
 def comparison(cards):
-    """virtio-net's real stack as a multiple of the e1000's: throughput
-    virtio/e1000, time virtio/e1000; empty unless both were measured."""
-    if "e1000" not in cards or "virtio" not in cards:
+    """{card: its real stack as a multiple of the e1000's} for every other
+    card measured: throughput card/e1000, time card/e1000; {} without the
+    e1000."""
+    if "e1000" not in cards:
         return {}
-    e, v = cards["e1000"]["real"], cards["virtio"]["real"]
+    e = cards["e1000"]["real"]
     out = {}
-    for key in ("echo64_per_s", "echo1400_per_s", "rtt_median_us"):
-        if e.get(key) and v.get(key):
-            out[key.rsplit("_", 2)[0] + "_x" if key.startswith("echo") else "rtt_median_x"] = \
-                v[key] / e[key]
+    for nic, c in cards.items():
+        if nic == "e1000":
+            continue
+        out[nic] = {}
+        for key in ("echo64_per_s", "echo1400_per_s", "rtt_median_us"):
+            if e.get(key) and c["real"].get(key):
+                out[nic][key.rsplit("_", 2)[0] + "_x" if key.startswith("echo")
+                         else "rtt_median_x"] = c["real"][key] / e[key]
     return out
 
 
@@ -908,9 +915,8 @@ def markdown(report):
                            ("rtt_median_of_ceiling", "RTT median (ceiling / real)")):
             if key in frac:
                 out.append("- %s: %.2f %s" % (label, frac[key], verdict(key, frac[key])))
-    comp = report.get("comparison")
-    if comp:
-        out += ["", "virtio-net's real stack as a multiple of the e1000's, same run:"]
+    for nic, comp in report.get("comparison", {}).items():
+        out += ["", "%s's real stack as a multiple of the e1000's, same run:" % CARDS[nic]]
         for key, label in (("echo64_x", "echo 64 B (echoes/s)"), ("echo1400_x", "echo 1400 B (echoes/s)"),
                            ("rtt_median_x", "RTT median")):
             if key in comp:

@@ -439,14 +439,28 @@ def reference_driver():
         return f.read()
 
 
-def broken_driver(t, what, edits):
-    """The reference e1000.c with BROKEN's edits for `what`."""
-    text = reference_driver()
+def apply_edits(t, text, what, edits, rel):
+    """text (the reference rel) with each (old, new) edit of the broken
+    case `what` made; each old text must occur exactly once."""
     for old, new in edits:
-        t.check(text.count(old) == 1, "%s: the reference e1000.c no longer contains "
-                "%r exactly once; update BROKEN" % (what, old))
+        t.check(text.count(old) == 1, "%s: the reference %s no longer contains %r exactly "
+                "once; update the table of broken cases" % (what, rel, old))
         text = text.replace(old, new)
     return text
+
+
+def broken_driver(t, what, edits):
+    """The reference e1000.c with BROKEN's edits for `what`."""
+    return apply_edits(t, reference_driver(), what, edits, "kernel/e1000.c")
+
+
+def broken_cases(t, rel, table):
+    """{what: (broken text of rel, test names, failing)} for grade_broken_trees
+    from a table of {what: (edits, test names, failing)}."""
+    with open(os.path.join(REPO, rel)) as f:
+        reference = f.read()
+    return {what: (apply_edits(t, reference, what, edits, rel), names, failing)
+            for what, (edits, names, failing) in table.items()}
 
 
 @test("grade-broken", "deliberately broken drivers each lose points with the matching hint")
@@ -661,18 +675,9 @@ SOCKET_BROKEN = {
 
 @test("grade-broken-udp", "the udp variant's socket code broken four ways (queue unbounded, lost wakeup, wrong port, a lock held across sleep): each fails exactly its test with the hint that names the mistake")
 def grade_broken_udp(t):
-    with open(os.path.join(REPO, "kernel", "socket.c")) as f:
-        reference = f.read()
     work = tempfile.mkdtemp(prefix="grade-udp-")
     try:
-        cases = {}
-        for what, (edits, names, failing) in SOCKET_BROKEN.items():
-            text = reference
-            for old, new in edits:
-                t.check(text.count(old) == 1, "%s: the reference socket.c no longer contains "
-                        "%r exactly once; update SOCKET_BROKEN" % (what, old))
-                text = text.replace(old, new)
-            cases[what] = (text, names, failing)
+        cases = broken_cases(t, "kernel/socket.c", SOCKET_BROKEN)
         labs = {what: "udp" for what in cases}
         # In the default variant socket.c is given code: no hint may blame it.
         default = "socket looked up by the sender's port, graded as the default variant"
@@ -712,18 +717,9 @@ VIRTIO_BROKEN = {
 
 @test("grade-broken-virtio", "the virtio variant's driver broken four ways (avail index published without a barrier, used ring read without one, notification forgotten, buffers not returned): each fails its test with the hint that names the mistake")
 def grade_broken_virtio(t):
-    with open(os.path.join(REPO, "kernel", "virtio_net.c")) as f:
-        reference = f.read()
     work = tempfile.mkdtemp(prefix="grade-virtio-")
     try:
-        cases = {}
-        for what, (edits, names, failing) in VIRTIO_BROKEN.items():
-            text = reference
-            for old, new in edits:
-                t.check(text.count(old) == 1, "%s: the reference virtio_net.c no longer contains "
-                        "%r exactly once; update VIRTIO_BROKEN" % (what, old))
-                text = text.replace(old, new)
-            cases[what] = (text, names, failing)
+        cases = broken_cases(t, "kernel/virtio_net.c", VIRTIO_BROKEN)
         runs = grade_broken_trees(t, work, cases, "kernel/virtio_net.c",
                                   {what: "virtio" for what in cases})
         t.note(", ".join("%s %.0fs" % (what, secs) for what, (_, secs) in runs.items()))

@@ -866,14 +866,14 @@ def case_of(g, doc):
             for c in doc["tests"]}
 
 
-@test("gradescope", "make gradescope: run_autograder on a fake /autograder grades the solution M/M, a stub with the no-code points only, a broken driver with its hint, ignores a hostile grader and Makefile, and scores a missing or binary file 0 with the reason")
+@test("gradescope", "make gradescope: run_autograder on a fake /autograder grades the solution M/M (the udp and the virtio bundle), a stub with the no-code points only, a broken driver with its hint, ignores a hostile grader and Makefile, and scores a missing or binary file 0 with the reason")
 def gradescope(t):
     g, h = load_grader(), load_handout()
     work = tempfile.mkdtemp(prefix="gradescope-")
     procs = {}
     try:
         bundles = {}
-        for variant in ("e1000", "udp"):
+        for variant in ("e1000", "udp", "virtio"):
             bundles[variant] = os.path.join(work, "bundle-%s.zip" % variant)
             res = sh(t, ["make", "-s", "gradescope", "LAB=" + variant], REPO, 120, "make gradescope")
             t.check(res.returncode == 0, "make gradescope failed:\n" + res.stdout)
@@ -885,6 +885,8 @@ def gradescope(t):
             driver = f.read()
         with open(os.path.join(REPO, "kernel", "socket.c")) as f:
             sockets = f.read()
+        with open(os.path.join(REPO, "kernel", "virtio_net.c")) as f:
+            virtio_driver = f.read()
         # Each variant's image is set up once (setup.sh's last step: the
         # reference tree built), then copied for each submission.
         images = {}
@@ -896,7 +898,8 @@ def gradescope(t):
                     % (variant, res.stdout[-2000:]))
         roots = {}
         for what, variant in (("solution", "udp"), ("stub", "udp"), ("broken", "e1000"),
-                              ("hostile", "e1000"), ("missing", "e1000"), ("binary", "e1000")):
+                              ("hostile", "e1000"), ("missing", "e1000"), ("binary", "e1000"),
+                              ("virtio", "virtio")):
             roots[what] = shutil.copytree(images[variant], os.path.join(work, what), symlinks=True)
         stub = {}
         for rel in h.VARIANTS["udp"][1]:
@@ -905,6 +908,7 @@ def gradescope(t):
         # The zip `make zipball` writes holds the files at their paths; a
         # student may also upload the files alone, or a tree around them.
         submit(roots["solution"], {"kernel/e1000.c": driver, "kernel/socket.c": sockets})
+        submit(roots["virtio"], {"kernel/virtio_net.c": virtio_driver})
         submit(roots["stub"], {os.path.basename(rel): text for rel, text in stub.items()})
         submit(roots["broken"], {"xv6-net/kernel/e1000.c": broken_driver(t, "no barrier before TDT",
                                                                               BROKEN["no barrier before TDT"][0])})
@@ -926,7 +930,7 @@ def gradescope(t):
 
         # Side by side: each rebuilds two files, then waits on its guests.
         runs = (("solution", None), ("broken", ["driver-tx", "txone"]), ("stub", None),
-                ("hostile", ["boot", "driver-tx"]))
+                ("hostile", ["boot", "driver-tx"]), ("virtio", None))
         docs = {}
         procs = {what: start_autograder(t, roots[what], tests) for what, tests in runs}
         for what, proc in procs.items():
@@ -937,6 +941,14 @@ def gradescope(t):
         doc, output = docs["solution"]
         t.check(doc["score"] == doc["max_score"] == sum(x.points for x in g.TESTS),
                 "the solution scored %s/%s:\n%s" % (doc["score"], doc["max_score"], output[-4000:]))
+
+        doc, output = docs["virtio"]
+        t.check(doc["score"] == doc["max_score"] == sum(x.points for x in g.TESTS),
+                "the virtio solution scored %s/%s:\n%s" % (doc["score"], doc["max_score"],
+                                                           output[-4000:]))
+        t.check(any(c["name"] == "boot: virtio-net found" for c in doc["tests"]),
+                "the virtio bundle did not grade on virtio-net: %s"
+                % [c["name"] for c in doc["tests"]][:3])
 
         doc, output = docs["stub"]
         free = [n for n, (ok, _) in case_of(g, doc).items() if ok]
@@ -958,8 +970,9 @@ def gradescope(t):
                 % (g.BY_NAME["boot"].points, doc["score"], doc["max_score"], output[-3000:]))
         t.expect(doc["output"], r"ignored \(only the files above are graded\): .*grade-lab-net",
                  "the hostile files reported as ignored")
-        t.note("solution %s/%s; stub %s/%s; broken driver %s/%s; hostile %s/%s; missing and binary 0"
-               % tuple(x for w in ("solution", "stub", "broken", "hostile")
+        t.note("solution %s/%s; stub %s/%s; broken driver %s/%s; hostile %s/%s; virtio solution "
+               "%s/%s; missing and binary 0"
+               % tuple(x for w in ("solution", "stub", "broken", "hostile", "virtio")
                        for x in (docs[w][0]["score"], docs[w][0]["max_score"])))
     finally:
         for proc in procs.values():

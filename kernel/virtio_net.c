@@ -299,10 +299,13 @@ virtio_net_recv(void)
 static void
 card_counts(void)
 {
-  uint16 rx = *(volatile uint16 *)&rxq.used->idx;
-  uint16 tx = *(volatile uint16 *)&txq.used->idx;
+  uint16 rx, tx;
 
+  // The indexes are read under the lock: a caller on another hart that
+  // read them earlier but counted later would count backwards.
   acquire(&vnet_lock);
+  rx = *(volatile uint16 *)&rxq.used->idx;
+  tx = *(volatile uint16 *)&txq.used->idx;
   netstat_add(rx_card_packets, (uint16)(rx - rx_used_counted));
   netstat_add(tx_card_packets, (uint16)(tx - tx_used_counted));
   rx_used_counted = rx;

@@ -89,7 +89,8 @@ UPROGS = \
 	$U/_mkdir $U/_rm $U/_wc $U/_zombie $U/_forktest $U/_stressfs $U/_grind \
 	$U/_usertests \
 	$U/_nettests $U/_ping $U/_udpecho $U/_ifconfig $U/_nettrace \
-	$U/_udpsink $U/_netstress $U/_schedtest $U/_tcp $U/_fetch $U/_httpd
+	$U/_udpsink $U/_netstress $U/_schedtest $U/_tcp $U/_fetch $U/_httpd \
+	$U/_fsstat $U/_fstest
 
 # nettests finds server.py on these ports unless told otherwise (-p, -d).
 # The stamp makes it rebuild when they change on the command line.
@@ -103,14 +104,22 @@ $U/.ports-%:
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h $K/stat.h
 	gcc -O2 -Wall -Werror -I. -o $@ mkfs/mkfs.c
 
-# The web site httpd serves (site/; big.bin, 1 MiB, is made here).  Byte i
-# of big.bin is (i*7 + i/251) % 256.
-SITE = site/index.html site/hello.txt site/style.css site/1k.html site/big.bin
+# The web site httpd serves (site/; big.bin, 1 MiB, and big16.bin, 16 MiB,
+# are made here).  Byte i of big.bin is (i*7 + i/251) % 256.  Block k
+# (1 KiB) of big16.bin is k in 8 little-endian bytes, then 1016 bytes of
+# that pattern from byte k % 1000: every block differs from every other.
+SITE = site/index.html site/hello.txt site/style.css site/1k.html site/big.bin site/big16.bin
 site/big.bin: Makefile
 	python3 -c "import sys; sys.stdout.buffer.write(bytes((i * 7 + i // 251) % 256 for i in range(1024 * 1024)))" > $@
+site/big16.bin: Makefile
+	python3 -c "import struct, sys; p = bytes((i * 7 + i // 251) % 256 for i in range(2048)); \
+		sys.stdout.buffer.write(b''.join(struct.pack('<Q', k) + p[k % 1000:k % 1000 + 1016] for k in range(16384)))" > $@
 
+# fs.img is sparse (mkfs leaves blocks of zeros unwritten), so its size
+# costs nothing until the guest writes there.
+FSBLOCKS = 65536
 fs.img: mkfs/mkfs README.md $(UPROGS) $(SITE)
-	mkfs/mkfs $@ README.md $(UPROGS) $(SITE)
+	mkfs/mkfs -s $(FSBLOCKS) $@ README.md $(UPROGS) $(SITE)
 
 all: $K/kernel fs.img
 .DEFAULT_GOAL := all

@@ -16,10 +16,16 @@ struct superblock;
 // bio.c: buffer cache
 void        binit(void);
 struct buf *bread(uint dev, uint blockno);
+struct buf *bclaim(uint dev, uint blockno);
+void        bwritev(struct buf **bs, int n);
 void        brelse(struct buf *b);
 void        bwrite(struct buf *b);
 void        bpin(struct buf *b);
 void        bunpin(struct buf *b);
+void        bprefetch(uint dev, uint *blocks, int n);
+void        bprefetched(struct buf *b);
+struct bstat;
+void        bstats(struct bstat *st);
 
 // console.c: the console device on top of the UART
 void consoleinit(void);
@@ -54,6 +60,7 @@ void          itrunc(struct inode *ip);
 int           namecmp(const char *s, const char *t);
 struct inode *namei(char *path);
 struct inode *nameiparent(char *path, char *name);
+void          ireadahead(struct inode *ip, uint from, uint to);
 int           readi(struct inode *ip, int user_dst, uint64 dst, uint off, uint n);
 void          stati(struct inode *ip, struct stat *st);
 int           writei(struct inode *ip, int user_src, uint64 src, uint off, uint n);
@@ -202,6 +209,9 @@ uint64 net_usec(void);  // trap.c: microseconds since boot, for TCP
 // virtio_disk.c
 void virtio_disk_init(void);
 void virtio_disk_rw(struct buf *b, int write);
+void virtio_disk_io(struct buf **bs, int n, int write);
+void virtio_disk_wait(struct buf *b);
+void virtio_disk_stats(struct bstat *st);
 void virtio_disk_intr(void);
 
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))

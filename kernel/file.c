@@ -11,10 +11,18 @@
 #include "defs.h"
 
 // Largest inode write that fits in one log transaction.  Writing d data
-// blocks may dirty up to d bitmap blocks, the inode block and the indirect
-// block: 2d + 2 <= MAXOPBLOCKS.  An unaligned write touches one block more
+// blocks allocates at most d + 3 blocks (two indirect blocks when the
+// write crosses from one to the next, and the doubly-indirect one), each
+// dirtying itself and a bitmap block, plus the inode block:
+// 2(d + 3) + 1 <= MAXOPBLOCKS.  An unaligned write touches one block more
 // than it fills, hence the -1.
-#define WRITE_CHUNK ((((MAXOPBLOCKS - 2) / 2) - 1) * BSIZE)
+#define WRITE_CHUNK ((((MAXOPBLOCKS - 7) / 2) - 1) * BSIZE)
+_Static_assert(WRITE_CHUNK >= BSIZE, "MAXOPBLOCKS too small for a one-block write");
+
+// Read-ahead window of a sequential reader, in blocks: it starts at RA_MIN
+// and doubles on every read up to RA_MAX.
+#define RA_MIN 16
+#define RA_MAX 256
 
 // Entry points of character devices, filled in by their drivers' init
 // functions (consoleinit() sets devsw[CONSOLE]).
@@ -129,6 +137,35 @@ filestat(struct file *f, uint64 addr)
   return copyout(myproc()->pagetable, addr, (char *)&st, sizeof(st));
 }
 
+// Before a read of n bytes at f->off (inode locked): if the file is being
+// read sequentially, keep up to a window of blocks beyond this read on
+// their way from the disk, and start more only once less than half of it
+// is left, so that requests are long.
+static void
+readahead(struct file *f, int n)
+{
+  uint first = f->off / BSIZE;
+  uint eof = (f->ip->size + BSIZE - 1) / BSIZE;
+  uint want;
+
+  if(f->off != f->ra_next || n <= 0){
+    f->ra_win = 0;   // not sequential: read only what is asked for
+    return;
+  }
+  f->ra_win = f->ra_win ? f->ra_win * 2 : RA_MIN;
+  if(f->ra_win > RA_MAX)
+    f->ra_win = RA_MAX;
+  want = (f->off + n + BSIZE - 1) / BSIZE + f->ra_win;
+  if(want > eof)
+    want = eof;
+  if(f->ra_end < first)
+    f->ra_end = first;
+  if(f->ra_end + f->ra_win / 2 <= want || (want == eof && f->ra_end < eof)){
+    ireadahead(f->ip, f->ra_end, want);
+    f->ra_end = want;
+  }
+}
+
 int
 fileread(struct file *f, uint64 addr, int n)
 {
@@ -149,9 +186,11 @@ fileread(struct file *f, uint64 addr, int n)
     return dev->read(1, addr, n);
   case FD_INODE:
     ilock(f->ip);
+    readahead(f, n);
     r = readi(f->ip, 1, addr, f->off, n);
     if(r > 0)
       f->off += r;
+    f->ra_next = f->off;
     iunlock(f->ip);
     return r;
   default:

@@ -15,6 +15,9 @@ struct file {
   struct inode *ip;     // FD_INODE and FD_DEVICE
   struct sock *sock;    // FD_SOCKET
   uint off;             // FD_INODE
+  uint ra_next;         // FD_INODE: the offset a sequential reader reads next
+  uint ra_end;          // FD_INODE: file blocks before this have been read ahead
+  uint ra_win;          // FD_INODE: blocks to keep reading ahead (0: not sequential)
   short major;          // FD_DEVICE
 };
 
@@ -30,7 +33,7 @@ struct inode {
   short minor;
   short nlink;
   uint size;
-  uint addrs[NDIRECT + NINDBLOCKS];
+  uint addrs[NADDRS];
 };
 
 // Read and write entry points of a character device, by major number.

@@ -40,7 +40,7 @@ fsinit(int dev)
 static void
 zero_block(uint dev, uint bno)
 {
-  struct buf *b = bread(dev, bno);
+  struct buf *b = bclaim(dev, bno);
 
   memset(b->data, 0, BSIZE);
   log_write(b);
@@ -244,19 +244,30 @@ iunlock(struct inode *ip)
   releasesleep(&ip->lock);
 }
 
-// Free every data block of a locked inode and set its size to 0.
+// Free block bno and, for an index block (depth > 0 levels of index
+// below it), every block it names.  Zero is a hole and frees nothing.
+static void
+free_tree(uint dev, uint bno, int depth)
+{
+  if(bno == 0)
+    return;
+  if(depth > 0){
+    struct buf *bp = bread(dev, bno);
+    for(uint i = 0; i < NINDIRECT; i++)
+      free_tree(dev, ((uint *)bp->data)[i], depth - 1);
+    brelse(bp);
+  }
+  bfree(dev, bno);
+}
+
+// Free every data block of a locked inode and set its size to 0.  Fits
+// one operation however big the file: freeing logs only bitmap blocks.
 void
 itrunc(struct inode *ip)
 {
   free_blocks(ip->dev, ip->addrs, NDIRECT);
-  for(uint *ind = ip->addrs + NDIRECT; ind < ip->addrs + NDIRECT + NINDBLOCKS; ind++){
-    if(*ind){
-      struct buf *bp = bread(ip->dev, *ind);
-      free_blocks(ip->dev, (uint *)bp->data, NINDIRECT);
-      brelse(bp);
-      bfree(ip->dev, *ind);
-    }
-  }
+  free_tree(ip->dev, ip->addrs[NDIRECT], 1);
+  free_tree(ip->dev, ip->addrs[NDIRECT + 1], 2);
   memset(ip->addrs, 0, sizeof(ip->addrs));
   ip->size = 0;
   iupdate(ip);
@@ -325,27 +336,38 @@ fill_slot(uint dev, uint *slot, int create, struct buf *holder)
   return *slot;
 }
 
-// Disk block holding block bn of the file, allocated on demand when
-// `create` is set.  Returns 0 for a missing block or a full disk.
+// Entry idx of index block ind, filled with a new block when `create` is set.
 static uint
+index_slot(uint dev, uint ind, uint idx, int create)
+{
+  struct buf *bp = bread(dev, ind);
+  uint bno = fill_slot(dev, (uint *)bp->data + idx, create, bp);
+
+  brelse(bp);
+  return bno;
+}
+
+// Disk block holding block bn of the file, allocated on demand when
+// `create` is set.  Returns 0 for a hole or a full disk.
+uint
 bmap(struct inode *ip, uint bn, int create)
 {
   uint ind;
-  uint bno;
-  struct buf *bp;
 
   if(bn < NDIRECT)
     return fill_slot(ip->dev, &ip->addrs[bn], create, 0);
   bn -= NDIRECT;
-  if(bn >= NINDBLOCKS * NINDIRECT)
+  if(bn < NINDIRECT){
+    ind = fill_slot(ip->dev, &ip->addrs[NDIRECT], create, 0);
+    return ind ? index_slot(ip->dev, ind, bn, create) : 0;
+  }
+  bn -= NINDIRECT;
+  if(bn >= NDINDIRECT)
     panic("bmap: block beyond MAXFILE");
-  ind = fill_slot(ip->dev, &ip->addrs[NDIRECT + bn / NINDIRECT], create, 0);
-  if(ind == 0)
-    return 0;
-  bp = bread(ip->dev, ind);
-  bno = fill_slot(ip->dev, (uint *)bp->data + bn % NINDIRECT, create, bp);
-  brelse(bp);
-  return bno;
+  ind = fill_slot(ip->dev, &ip->addrs[NDIRECT + 1], create, 0);
+  if(ind)
+    ind = index_slot(ip->dev, ind, bn / NINDIRECT, create);
+  return ind ? index_slot(ip->dev, ind, bn % NINDIRECT, create) : 0;
 }
 
 // Bytes from file offset pos up to the end of its block, capped at left.
@@ -354,6 +376,23 @@ piece(uint pos, uint left)
 {
   uint room = BSIZE - pos % BSIZE;
   return left < room ? left : room;
+}
+
+// Copy len bytes at offset `at` of disk block bno (0: a hole, all zeros)
+// to dst.  Returns 0, or -1 for a bad destination.
+static int
+copy_block_out(uint dev, uint bno, int user_dst, uint64 dst, uint at, uint len)
+{
+  static char zeros[BSIZE];
+  struct buf *bp;
+  int r;
+
+  if(bno == 0)
+    return either_copyout(user_dst, dst, zeros + at, len);
+  bp = bread(dev, bno);
+  r = either_copyout(user_dst, dst, bp->data + at, len);
+  brelse(bp);
+  return r;
 }
 
 // Read up to n bytes at off from a locked inode into dst (a user address
@@ -374,16 +413,26 @@ readi(struct inode *ip, int user_dst, uint64 dst, uint off, uint n)
     uint pos = off + done;
     uint len = piece(pos, n - done);
     uint bno = bmap(ip, pos / BSIZE, 0);
-    if(bno == 0)
-      break;   // a hole inside the size: only a damaged image has one
-    struct buf *bp = bread(ip->dev, bno);
-    int bad = either_copyout(user_dst, dst + done, bp->data + pos % BSIZE, len) < 0;
-    brelse(bp);
-    if(bad)
+    if(copy_block_out(ip->dev, bno, user_dst, dst + done, pos % BSIZE, len) < 0)
       return -1;
     done += len;
   }
   return done;
+}
+
+// Start reading file blocks [from, to) of a locked inode into the cache
+// without waiting for them (holes and cached blocks are skipped).
+void
+ireadahead(struct inode *ip, uint from, uint to)
+{
+  uint blocks[DISK_MAXRUN];
+
+  while(from < to){
+    int n = 0;
+    for(; from < to && n < DISK_MAXRUN; from++)
+      blocks[n++] = bmap(ip, from, 0);
+    bprefetch(ip->dev, blocks, n);
+  }
 }
 
 // Write n bytes from src at off into a locked inode, growing it as needed.

@@ -20,14 +20,16 @@ struct superblock {
   uint bmapstart;
 };
 
-// A file's blocks: NDIRECT named in the inode itself, then NINDBLOCKS
-// indirect blocks of NINDIRECT numbers each.  Four indirect blocks (one
-// would stop at 268 KiB) let a file reach a little over 1 MiB, which the
-// web site's largest file needs, while the inode stays 64 bytes.
-#define NDIRECT    9
-#define NINDBLOCKS 4
+// A file's blocks: NDIRECT named in the inode itself, then one indirect
+// block of NINDIRECT numbers, then one doubly-indirect block naming
+// NINDIRECT indirect blocks.  That reaches a little over 64 MiB (the web
+// site serves a 16 MiB file) while the inode stays 64 bytes.  A zero block
+// number is a hole: it reads as zeros (mkfs leaves all-zero blocks out).
+#define NDIRECT    11
 #define NINDIRECT  (BSIZE / sizeof(uint))
-#define MAXFILE    (NDIRECT + NINDBLOCKS * NINDIRECT)   // blocks in the largest file
+#define NDINDIRECT (NINDIRECT * NINDIRECT)
+#define NADDRS     (NDIRECT + 2)        // direct, indirect, doubly-indirect
+#define MAXFILE    (NDIRECT + NINDIRECT + NDINDIRECT)   // blocks in the largest file
 
 // An inode as stored on disk.
 struct dinode {
@@ -36,7 +38,7 @@ struct dinode {
   short minor;
   short nlink;            // directory entries naming this inode
   uint size;              // bytes
-  uint addrs[NDIRECT + NINDBLOCKS];   // data blocks, then the indirect blocks
+  uint addrs[NADDRS];     // data blocks, the indirect block, the doubly-indirect one
 };
 
 #define IPB (BSIZE / sizeof(struct dinode))      // inodes per block

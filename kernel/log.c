@@ -57,28 +57,54 @@ write_header(void)
   brelse(b);
 }
 
-// Copy block `from` to block `to` on disk, optionally dropping the log's
-// pin on the destination buffer.
-static void
-copy_block(uint from, uint to, int unpin_dst)
+// Copy the cached block `from` into a buffer for block `to`, which is
+// returned locked; the old contents of `to` are not read.
+static struct buf *
+copy_to(uint from, uint to)
 {
   struct buf *src = bread(wal.dev, from);
-  struct buf *dst = bread(wal.dev, to);
+  struct buf *dst = bclaim(wal.dev, to);
 
   memmove(dst->data, src->data, BSIZE);
-  bwrite(dst);
-  if(unpin_dst)
-    bunpin(dst);
   brelse(src);
-  brelse(dst);
+  return dst;
+}
+
+// Copy blocks from[i] to to[i] for every logged block, on disk, and wait:
+// the writes go out together (bwritev), and none is known done until all
+// are.  The buffers of the homes lose the log's pin if unpin is set.
+static void
+copy_all(uint *from, uint *to, int unpin)
+{
+  static struct buf *dst[LOGBLOCKS];   // one commit at a time
+  int n = wal.hdr.n;
+
+  for(int i = 0; i < n; i++)
+    dst[i] = copy_to(from[i], to[i]);
+  bwritev(dst, n);
+  for(int i = 0; i < n; i++){
+    if(unpin)
+      bunpin(dst[i]);
+    brelse(dst[i]);
+  }
+}
+
+// Block numbers of the log slots, in header order.
+static uint *
+slots(void)
+{
+  static uint slot[LOGBLOCKS];
+
+  for(int i = 0; i < LOGBLOCKS; i++)
+    slot[i] = wal.start + 1 + i;
+  return slot;
 }
 
 // Copy every logged block to its home.  During recovery nothing is pinned.
 static void
 install(int recovering)
 {
-  for(uint i = 0; i < wal.hdr.n; i++)
-    copy_block(wal.start + 1 + i, wal.hdr.block[i], !recovering);
+  copy_all(slots(), wal.hdr.block, !recovering);
 }
 
 static void
@@ -86,8 +112,7 @@ commit(void)
 {
   if(wal.hdr.n == 0)
     return;
-  for(uint i = 0; i < wal.hdr.n; i++)
-    copy_block(wal.hdr.block[i], wal.start + 1 + i, 0);
+  copy_all(wal.hdr.block, slots(), 0);
   write_header();      // from here on the group survives a crash
   install(0);
   wal.hdr.n = 0;

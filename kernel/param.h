@@ -9,10 +9,11 @@
 #define NDEV         10     // device major numbers
 #define ROOTDEV       1     // disk device holding the root file system
 #define MAXARG       32     // exec argument count limit
-#define MAXOPBLOCKS  10     // blocks one file-system operation may write
+#define MAXOPBLOCKS  32     // blocks one file-system operation may write
 #define LOGBLOCKS    (MAXOPBLOCKS * 3)  // data blocks in the on-disk log
-#define NBUF         (MAXOPBLOCKS * 3)  // buffer cache size
-#define FSSIZE     4000     // file-system size in blocks
+#define DISK_MAXRUN  64     // most blocks in one disk request
+#define BCACHE_SHARE  4     // the buffer cache takes 1/4 of the pages free at boot
+#define FSSIZE   131072     // largest file-system image in blocks (mkfs -s)
 #define MAXPATH     128     // longest path name
 #define USERSTACK     1     // user stack pages
 #define TICK_HZ     100     // timer interrupts per second

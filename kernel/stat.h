@@ -12,3 +12,15 @@ struct stat {
   short nlink;
   uint64 size;   // bytes
 };
+
+// What diskstat() reports: the buffer cache and the requests sent to the disk.
+struct bstat {
+  uint64 nbuf;       // buffers in the cache
+  uint64 hits;       // lookups that found their block cached
+  uint64 misses;     // lookups that gave their block a buffer
+  uint64 rreqs;      // read requests
+  uint64 rblocks;    // blocks they read
+  uint64 rareqs;     // of those requests, the ones read-ahead started
+  uint64 wreqs;      // write requests
+  uint64 wblocks;    // blocks they wrote
+};

@@ -67,7 +67,7 @@ uint64 sys_read(void), sys_kill(void), sys_exec(void), sys_fstat(void);
 uint64 sys_chdir(void), sys_dup(void), sys_getpid(void), sys_sbrk(void);
 uint64 sys_sleep(void), sys_uptime(void), sys_open(void), sys_write(void);
 uint64 sys_mknod(void), sys_unlink(void), sys_link(void), sys_mkdir(void);
-uint64 sys_close(void), sys_freepages(void);
+uint64 sys_close(void), sys_freepages(void), sys_diskstat(void);
 uint64 sys_socket(void), sys_bind(void), sys_connect(void), sys_sendto(void);
 uint64 sys_recvfrom(void), sys_sockinfo(void), sys_netinfo(void), sys_nettrace(void);
 uint64 sys_listen(void), sys_accept(void), sys_shutdown(void), sys_ringinfo(void);
@@ -82,7 +82,7 @@ static uint64 (*const syscalls[])(void) = {
   [SYS_sleep]  sys_sleep,  [SYS_uptime] sys_uptime, [SYS_open]      sys_open,
   [SYS_write]  sys_write,  [SYS_mknod]  sys_mknod,  [SYS_unlink]    sys_unlink,
   [SYS_link]   sys_link,   [SYS_mkdir]  sys_mkdir,  [SYS_close]     sys_close,
-  [SYS_freepages] sys_freepages,
+  [SYS_freepages] sys_freepages, [SYS_diskstat] sys_diskstat,
   [SYS_socket] sys_socket, [SYS_bind]   sys_bind,   [SYS_connect]   sys_connect,
   [SYS_sendto] sys_sendto, [SYS_recvfrom] sys_recvfrom, [SYS_sockinfo] sys_sockinfo,
   [SYS_netinfo] sys_netinfo, [SYS_nettrace] sys_nettrace, [SYS_arppin] sys_arppin,

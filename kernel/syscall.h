@@ -23,6 +23,7 @@
 #define SYS_mkdir   20
 #define SYS_close   21
 #define SYS_freepages 22 // number of free physical pages (leak checks)
+#define SYS_diskstat 23  // buffer-cache and disk-request counters (struct bstat)
 // Numbers 30 and up belong to the network lab (sockets, counters).
 #define SYS_socket   30  // new socket of a type (SOCK_UDP, SOCK_ICMP)
 #define SYS_bind     31  // bind a local port (0 = pick one)

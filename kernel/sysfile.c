@@ -111,6 +111,18 @@ sys_fstat(void)
   return f ? filestat(f, st) : -1;
 }
 
+// The buffer cache's and the disk's counters, copied to a struct bstat.
+uint64
+sys_diskstat(void)
+{
+  uint64 addr;
+  struct bstat st;
+
+  argaddr(0, &addr);
+  bstats(&st);
+  return copyout(myproc()->pagetable, addr, (char *)&st, sizeof(st));
+}
+
 // ---------------------------------------------------------------- names
 
 // Fetch path argument n into buf (MAXPATH bytes).
@@ -411,7 +423,7 @@ sys_open(void)
     f->major = ip->major;
   } else {
     f->type = FD_INODE;
-    f->off = 0;
+    f->off = f->ra_next = f->ra_end = f->ra_win = 0;
   }
   f->ip = ip;
   f->readable = acc != O_WRONLY;

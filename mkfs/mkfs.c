@@ -1,13 +1,19 @@
 // mkfs.c: host tool that builds fs.img: an empty file system plus the given files in its root directory.
 //
+// usage: mkfs [-s BLOCKS] fs.img FILE...   (BLOCKS: image size, at most FSSIZE)
+//
 // The whole image is assembled in memory and written out only if every
 // input was acceptable, so a failed run never leaves a half-made image.
+// The image file is sparse: blocks of zeros are not written (and a file's
+// all-zero blocks become holes), so a big, mostly empty image costs little
+// to build and to copy.
 // Multi-byte fields are stored byte by byte in little-endian order, which
 // keeps the result right whatever the host's own byte order.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stddef.h>
+#include <unistd.h>
 
 // The kernel headers bring their own NULL; use theirs.
 #undef NULL
@@ -19,10 +25,11 @@
 #define NINODES  200
 #define NLOG     (LOGBLOCKS + 1)                  // header + logged blocks
 #define NINOBLK  ((NINODES + IPB - 1) / IPB)
-#define NBMAPBLK ((FSSIZE + BPB - 1) / BPB)
+#define NBMAPBLK ((fssize + BPB - 1) / BPB)
 #define MAXBYTES (MAXFILE * BSIZE)
 
 static uchar img[FSSIZE][BSIZE];
+static uint fssize = FSSIZE;   // blocks in this image (-s)
 static struct superblock sb;   // layout, in host byte order
 static uint next_inum = 1;     // inode 0 is never used
 static uint next_block;        // first unused data block
@@ -60,14 +67,14 @@ static void
 plan_layout(void)
 {
   sb.magic = FS_MAGIC;
-  sb.size = FSSIZE;
+  sb.size = fssize;
   sb.ninodes = NINODES;
   sb.nlog = NLOG;
   sb.logstart = SUPERBLOCK + 1;
   sb.inodestart = sb.logstart + NLOG;
   sb.bmapstart = sb.inodestart + NINOBLK;
   next_block = sb.bmapstart + NBMAPBLK;
-  sb.nblocks = FSSIZE - next_block;
+  sb.nblocks = fssize - next_block;
 
   put32(SB_FIELD(magic), sb.magic);
   put32(SB_FIELD(size), sb.size);
@@ -102,8 +109,8 @@ new_inode(short type)
 static uint
 new_block(void)
 {
-  if(next_block >= FSSIZE)
-    die("image full", "FSSIZE blocks are not enough for these files");
+  if(next_block >= fssize)
+    die("image full", "make the image bigger (-s)");
   return next_block++;
 }
 
@@ -121,12 +128,25 @@ static uint
 file_block(uint inum, uint bn)
 {
   uchar *addrs = DI_FIELD(inum, addrs);
+  uint ind;
 
   if(bn < NDIRECT)
     return slot_block(addrs + 4 * bn);
-  bn -= NDIRECT;   // append() keeps bn below MAXFILE
-  return slot_block(img[slot_block(addrs + 4 * (NDIRECT + bn / NINDIRECT))] +
-                    4 * (bn % NINDIRECT));
+  bn -= NDIRECT;
+  if(bn < NINDIRECT)
+    return slot_block(img[slot_block(addrs + 4 * NDIRECT)] + 4 * bn);
+  bn -= NINDIRECT;   // append() keeps bn below MAXFILE
+  ind = slot_block(img[slot_block(addrs + 4 * (NDIRECT + 1))] + 4 * (bn / NINDIRECT));
+  return slot_block(img[ind] + 4 * (bn % NINDIRECT));
+}
+
+static int
+all_zero(const uchar *p, uint n)
+{
+  for(uint i = 0; i < n; i++)
+    if(p[i])
+      return 0;
+  return 1;
 }
 
 // Add len bytes to the end of file inum.
@@ -141,7 +161,8 @@ append(uint inum, const void *data, uint len)
   while(len > 0){
     uint at = size % BSIZE;
     uint n = BSIZE - at < len ? BSIZE - at : len;
-    memcpy(img[file_block(inum, size / BSIZE)] + at, src, n);
+    if(n < BSIZE || !all_zero(src, n))   // a whole block of zeros stays a hole
+      memcpy(img[file_block(inum, size / BSIZE)] + at, src, n);
     size += n;
     src += n;
     len -= n;
@@ -218,6 +239,7 @@ fill_bitmap(void)
     img[BBLOCK(b, sb)][(b % BPB) / 8] |= 1 << (b % 8);
 }
 
+// Write the image, leaving its blocks of zeros as holes in the file.
 static void
 write_image(const char *out)
 {
@@ -225,7 +247,11 @@ write_image(const char *out)
 
   if(fp == 0)
     die("cannot create", out);
-  if(fwrite(img, BSIZE, FSSIZE, fp) != FSSIZE || fclose(fp) != 0)
+  for(uint b = 0; b < fssize; b++)
+    if(!all_zero(img[b], BSIZE) &&
+       (fseeko(fp, (off_t)b * BSIZE, SEEK_SET) != 0 || fwrite(img[b], BSIZE, 1, fp) != 1))
+      die("cannot write", out);
+  if(fflush(fp) != 0 || ftruncate(fileno(fp), (off_t)fssize * BSIZE) != 0 || fclose(fp) != 0)
     die("cannot write", out);
 }
 
@@ -234,10 +260,17 @@ main(int argc, char *argv[])
 {
   uint root;
 
+  if(argc > 2 && strcmp(argv[1], "-s") == 0){
+    fssize = atoi(argv[2]);
+    argc -= 2;
+    argv += 2;
+  }
   if(argc < 2){
-    fprintf(stderr, "usage: mkfs fs.img FILE...\n");
+    fprintf(stderr, "usage: mkfs [-s BLOCKS] fs.img FILE...\n");
     return 1;
   }
+  if(fssize < 1024 || fssize > FSSIZE)
+    die("image size must be between 1024 and FSSIZE blocks", 0);
 
   plan_layout();
   root = new_inode(T_DIR);
@@ -251,7 +284,7 @@ main(int argc, char *argv[])
   write_image(argv[1]);
 
   printf("mkfs: %s: %d blocks (%u meta, %u data, %u used), %u inodes, %d files\n",
-         argv[1], FSSIZE, sb.bmapstart + NBMAPBLK, sb.nblocks, next_block,
+         argv[1], fssize, sb.bmapstart + NBMAPBLK, sb.nblocks, next_block,
          NINODES, argc - 2);
   return 0;
 }

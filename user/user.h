@@ -28,6 +28,7 @@ char *sbrk(int n);                      // old break, or (char*)-1
 int sleep(int ticks);
 int uptime(void);                       // ticks since boot
 int freepages(void);                    // free physical pages
+int diskstat(struct bstat *st);         // buffer cache and disk counters
 
 // Network system calls.  Addresses are IPv4 in host byte order (IPADDR()).
 int socket(int type);                   // SOCK_UDP, SOCK_ICMP or SOCK_TCP: a new fd

@@ -3,7 +3,7 @@
 // usage: fstest write NAME BLOCKS SEED   write BLOCKS blocks of the pattern
 //        fstest check NAME SEED          the whole file is the pattern (any length)
 //        fstest max NAME                 a file of MAXFILE blocks, and not one byte more
-//        fstest sum NAME CHUNK           size and FNV-1a checksum, read CHUNK bytes at a time
+//        fstest sum NAME CHUNK           size and CRC-32 (zlib's), read CHUNK bytes at a time
 //        fstest churn ROUNDS             create, fill and delete files (killed midway by a test)
 // The pattern: in file block k, the first four bytes hold k, the rest
 // depend on k, the offset and the seed, so a misplaced block shows.
@@ -120,26 +120,44 @@ cmd_max(char *name)
   printf("fstest: max %s %d blocks ok\n", name, MAXBLOCKS);
 }
 
+// CRC-32 as zlib computes it (reflected, polynomial 0xedb88320).
+static uint
+crc32(uint crc, char *p, int n)
+{
+  static uint table[256];
+
+  if(table[1] == 0)
+    for(uint i = 0; i < 256; i++){
+      uint c = i;
+      for(int k = 0; k < 8; k++)
+        c = c & 1 ? 0xedb88320 ^ (c >> 1) : c >> 1;
+      table[i] = c;
+    }
+  crc = ~crc;
+  for(int i = 0; i < n; i++)
+    crc = table[(crc ^ (uchar)p[i]) & 0xff] ^ (crc >> 8);
+  return ~crc;
+}
+
 static void
 cmd_sum(char *name, int chunk)
 {
   int fd = open(name, O_RDONLY), n;
-  uint h = 2166136261u, size = 0;
+  uint crc = 0, size = 0;
 
   if(fd < 0 || chunk < 1 || chunk > IOBUF)
     fail("cannot open, or a bad chunk size", name);
   while((n = read(fd, buf, chunk)) > 0){
-    for(int i = 0; i < n; i++)
-      h = (h ^ (uchar)buf[i]) * 16777619u;
+    crc = crc32(crc, buf, n);
     size += n;
   }
   close(fd);
   if(n < 0)
     fail("read failed", name);
-  printf("fstest: sum %s size %d fnv %x\n", name, size, h);
+  printf("fstest: sum %s size %d crc %x\n", name, size, crc);
 }
 
-// Files c0..c7 created, grown and removed over and over; each holds the
+// Files c0..c7 created, filled and removed over and over; each holds the
 // pattern with its digit as the seed, so any prefix of it is consistent.
 static void
 cmd_churn(int rounds)
@@ -156,7 +174,9 @@ cmd_churn(int rounds)
       int fd = open(name, O_CREATE | O_TRUNC | O_WRONLY);
       if(fd < 0)
         fail("cannot create", name);
-      write_pattern(fd, 0, 1 + (seed >> 16) % 40, name[1] - '0');
+      // c7 is long enough to reach the doubly-indirect block.
+      int blocks = name[1] == '7' ? 300 + (seed >> 16) % 1000 : 1 + (seed >> 16) % 40;
+      write_pattern(fd, 0, blocks, name[1] - '0');
       close(fd);
     }
     if(i % 10 == 0)

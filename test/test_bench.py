@@ -72,6 +72,15 @@ def check_tcp(t, tcp, plan):
             "TCP serial times inconsistent: %s" % s)
     for key in ("down_mbit", "up_mbit", "down_cpu_s_per_mb", "up_cpu_s_per_mb"):
         positive(t, tcp[key], "TCP bulk " + key)
+    files = tcp["files"]
+    t.check(sorted(files) == ["16m", "1m"], "file downloads measured: %s, not 1m and 16m" % sorted(files))
+    for key, f in files.items():
+        for when in ("cold", "warm"):
+            positive(t, f[when]["mbit"], "%s download (%s) Mbit/s" % (key, when))
+            positive(t, f[when]["cpu_s_per_mb"], "%s download (%s) QEMU CPU per MB" % (key, when))
+        t.check(f["cold"]["disk_blocks"] >= f["size"] // 1024,
+                "the first %s download read %d blocks from disk: it should read the whole file"
+                % (key, f["cold"]["disk_blocks"]))
 
 
 @test("bench", "make bench's smoke version: one boot, few datagrams; every figure present and consistent", cards=CARDS)
@@ -114,7 +123,8 @@ def bench(t):
                 summary["echo64_per_s"] == run["echo"][0]["echoes_per_s"],
                 "with one boot the medians should be that boot's figures")
         for label in ("RTT median", "echo 64 B", "receive, highest rate", "transmit",
-                      "boot to first", "Load average", "TCP: HTTP 1 KiB", "download"):
+                      "boot to first", "Load average", "TCP: HTTP 1 KiB", "download",
+                      "big.bin (1 MiB)", "big16.bin (16 MiB)"):
             t.check(label in table, "results.md lacks the %r line" % label)
         t.note("smoke figures: RTT median %.0f us, echo 64 B %.0f/s"
                % (summary["rtt_median_us"], summary["echo64_per_s"]))

@@ -261,7 +261,10 @@ free_tree(uint dev, uint bno, int depth)
 }
 
 // Free every data block of a locked inode and set its size to 0.  Fits
-// one operation however big the file: freeing logs only bitmap blocks.
+// one operation however big the file: freeing logs only bitmap blocks
+// (and the inode's own block, and its directory's for an unlink).
+_Static_assert((FSSIZE + BPB - 1) / BPB + 3 <= MAXOPBLOCKS,
+               "truncating a file may log every bitmap block: they must fit one operation");
 void
 itrunc(struct inode *ip)
 {

@@ -4,7 +4,6 @@ import glob
 import os
 import random
 import re
-import shutil
 import signal
 import struct
 import subprocess
@@ -205,8 +204,7 @@ def fs_image(t):
     big = image.lookup("big16.bin")
     t.check(big is not None and image.read(big) == open(os.path.join(REPO, "site", "big16.bin"), "rb").read(),
             "big16.bin in fs.img differs from site/big16.bin")
-    work = tempfile.mkdtemp(prefix="fs-image-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="fs-image-") as work:
         copy = os.path.join(work, "copy.img")
         qemu.copy_sparse(img, copy)
         t.check(open(copy, "rb").read() == open(img, "rb").read(), "the sparse copy differs")
@@ -227,8 +225,6 @@ def fs_image(t):
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
         t.step("mkfs with a file of MAXFILE blocks + 1 byte: %s" % r.stdout.strip())
         t.check(r.returncode != 0 and "MAXFILE" in r.stdout, "mkfs took a file beyond MAXFILE")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 @test("fs-cache", "the buffer cache: a second read of big.bin comes from memory; a file bigger than the cache evicts it, least recently used first, and reads back byte-exact")
@@ -293,8 +289,7 @@ def odd_files(work):
 
 @test("fs-readahead", "read-ahead: files ending anywhere in a block and files with holes read byte-exact with every read size, cold and cached")
 def fs_readahead(t):
-    work = tempfile.mkdtemp(prefix="fs-readahead-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="fs-readahead-") as work:
         files, paths = odd_files(work)
         img = os.path.join(work, "fs.img")
         mkfs(t, img, paths)
@@ -313,14 +308,11 @@ def fs_readahead(t):
         d = delta(fsstat(t), s0)
         t.note("%d read requests of %d blocks, %d of them read-ahead" % (d["rreqs"], d["rblocks"], d["rareqs"]))
         t.check(d["rareqs"] > 0, "nothing was read ahead")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 @test("fs-big", "a 16 MiB file written and read back byte-exact, then again after a reboot (cold cache) and on the host")
 def fs_big(t):
-    work = tempfile.mkdtemp(prefix="fs-big-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="fs-big-") as work:
         img = os.path.join(work, "fs.img")
         qemu.copy_sparse(os.path.join(REPO, "fs.img"), img)
         blocks = 16 * 1024
@@ -342,14 +334,11 @@ def fs_big(t):
         t.expect(out, r"cannot open", "b16 after rm")
         t.guest.close()
         expect_consistent(t, img, "the image after rm")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 @test("fs-maxfile", "a file of MAXFILE blocks (64 MiB and more) is written and read back, and not one byte more")
 def fs_maxfile(t):
-    work = tempfile.mkdtemp(prefix="fs-maxfile-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="fs-maxfile-") as work:
         img = os.path.join(work, "fs.img")
         mkfs(t, img, [], blocks=131072)
         t.boot(make_vars={"FSIMG": img})
@@ -357,8 +346,6 @@ def fs_maxfile(t):
         t.expect(out, r"^fstest: max m %d blocks ok$" % MAXFILE, "fstest max")
         t.guest.close()
         expect_consistent(t, img, "the image after writing and removing the file")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 CRASH_ROUNDS = 4
@@ -367,9 +354,8 @@ CRASH_ROUNDS = 4
 @test("fs-crash", "QEMU killed while files are created, filled and removed: the image is consistent, the next boot recovers it and every file holds what was written")
 def fs_crash(t):
     rnd = random.Random(1922)
-    work = tempfile.mkdtemp(prefix="fs-crash-")
     replayed = 0
-    try:
+    with tempfile.TemporaryDirectory(prefix="fs-crash-") as work:
         img = os.path.join(work, "fs.img")
         qemu.copy_sparse(os.path.join(REPO, "fs.img"), img)
         for rnd_no in range(CRASH_ROUNDS):
@@ -390,8 +376,6 @@ def fs_crash(t):
         t.guest.close()
         expect_consistent(t, img, "the image after recovery")
         t.note("%d crashes, %d of them with a committed transaction still to install" % (CRASH_ROUNDS, replayed))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def check_churned(t):

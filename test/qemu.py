@@ -402,6 +402,14 @@ def copy_sparse(src, dst):
         fout.truncate(size)
 
 
+def copy2_sparse(src, dst):
+    """shutil.copy2 (contents, times, mode) that keeps holes: a copytree
+    copy_function for trees holding an fs.img."""
+    copy_sparse(src, dst)
+    shutil.copystat(src, dst)
+    return dst
+
+
 def make_env():
     """The environment for a make run from a test or the grader: a make
     started from another (`make test`, `make grade`) must not inherit its

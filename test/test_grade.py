@@ -88,7 +88,7 @@ def check_results_json(t, doc, score, total):
 
 
 def copy_tree(dst):
-    shutil.copytree(REPO, dst, ignore=COPY_IGNORE, symlinks=True)
+    shutil.copytree(REPO, dst, ignore=COPY_IGNORE, symlinks=True, copy_function=qemu.copy2_sparse)
     return dst
 
 

@@ -734,7 +734,7 @@ def copy_tree(dst):
     """The repository without git, handout, logs and make grade's copy, build products included."""
     ignore = shutil.ignore_patterns(".git", ".grade", "handout", "logs", "bench", "*.pcap",
                                    "__pycache__")
-    shutil.copytree(REPO, dst, ignore=ignore, symlinks=True)
+    shutil.copytree(REPO, dst, ignore=ignore, symlinks=True, copy_function=qemu.copy2_sparse)
 
 
 def make(tree, *args, timeout=600):

@@ -268,6 +268,21 @@ bclaim(uint dev, uint blockno)
   return b;
 }
 
+// Whether a buffer holds (or is being filled with) the block: a look
+// that, unlike bget, leaves the counts and the idle list alone.
+static int
+cached(uint dev, uint blockno)
+{
+  struct bucket *bk = bucket_of(dev, blockno);
+  struct buf *b;
+
+  acquire(&bk->lock);
+  for(b = bk->head; b && (b->dev != dev || b->blockno != blockno); b = b->hnext)
+    ;
+  release(&bk->lock);
+  return b != 0;
+}
+
 // Start reading those of blocks[0..n) that are not cached, without waiting,
 // in requests of consecutive blocks.  Zero entries (holes) are skipped.
 void
@@ -281,7 +296,7 @@ bprefetch(uint dev, uint *blocks, int n)
       virtio_disk_io(run, k, 0);
       k = 0;
     }
-    if(blocks[i] == 0)
+    if(blocks[i] == 0 || cached(dev, blocks[i]))
       continue;
     struct buf *b = bget(dev, blocks[i], &fresh, 1);
     if(b == 0)

@@ -20,6 +20,7 @@
 #include "defs.h"
 
 #define MAXBYTES ((uint)(MAXFILE * BSIZE))   // largest possible file
+#define READ_RUN 16                          // blocks readi maps at a time
 
 static struct superblock sb;   // of the root device, the only disk
 
@@ -352,7 +353,7 @@ index_slot(uint dev, uint ind, uint idx, int create)
 
 // Disk block holding block bn of the file, allocated on demand when
 // `create` is set.  Returns 0 for a hole or a full disk.
-uint
+static uint
 bmap(struct inode *ip, uint bn, int create)
 {
   uint ind;
@@ -379,6 +380,47 @@ piece(uint pos, uint left)
 {
   uint room = BSIZE - pos % BSIZE;
   return left < room ? left : room;
+}
+
+// The index block naming file block bn (at least NDIRECT), 0 if that is a
+// hole, and in *slot bn's entry in it.
+static uint
+index_of(struct inode *ip, uint bn, uint *slot)
+{
+  bn -= NDIRECT;
+  if(bn < NINDIRECT){
+    *slot = bn;
+    return ip->addrs[NDIRECT];
+  }
+  bn -= NINDIRECT;
+  *slot = bn % NINDIRECT;
+  if(ip->addrs[NDIRECT + 1] == 0)
+    return 0;
+  return index_slot(ip->dev, ip->addrs[NDIRECT + 1], bn / NINDIRECT, 0);
+}
+
+// Disk blocks of file blocks [from, from + n) into out (0 for holes), with
+// one look at each index block rather than one per block, as bmap does.
+static void
+bmap_range(struct inode *ip, uint from, int n, uint *out)
+{
+  for(int i = 0; i < n; ){
+    uint bn = from + i, slot, ind;
+    if(bn < NDIRECT){
+      out[i++] = ip->addrs[bn];
+      continue;
+    }
+    ind = index_of(ip, bn, &slot);
+    int k = n - i < NINDIRECT - slot ? n - i : NINDIRECT - slot;
+    if(ind == 0){
+      memset(out + i, 0, k * sizeof(uint));
+    } else {
+      struct buf *bp = bread(ip->dev, ind);
+      memmove(out + i, (uint *)bp->data + slot, k * sizeof(uint));
+      brelse(bp);
+    }
+    i += k;
+  }
 }
 
 // Copy len bytes at offset `at` of disk block bno (0: a hole, all zeros)
@@ -413,12 +455,17 @@ readi(struct inode *ip, int user_dst, uint64 dst, uint off, uint n)
     n = ip->size - off;
 
   while(done < n){
-    uint pos = off + done;
-    uint len = piece(pos, n - done);
-    uint bno = bmap(ip, pos / BSIZE, 0);
-    if(copy_block_out(ip->dev, bno, user_dst, dst + done, pos % BSIZE, len) < 0)
-      return -1;
-    done += len;
+    uint bnos[READ_RUN];
+    uint first = (off + done) / BSIZE, last = (off + n - 1) / BSIZE;
+    int k = last - first + 1 < READ_RUN ? last - first + 1 : READ_RUN;
+    bmap_range(ip, first, k, bnos);
+    for(int i = 0; i < k; i++){
+      uint pos = off + done;
+      uint len = piece(pos, n - done);
+      if(copy_block_out(ip->dev, bnos[i], user_dst, dst + done, pos % BSIZE, len) < 0)
+        return -1;
+      done += len;
+    }
   }
   return done;
 }
@@ -431,10 +478,10 @@ ireadahead(struct inode *ip, uint from, uint to)
   uint blocks[DISK_MAXRUN];
 
   while(from < to){
-    int n = 0;
-    for(; from < to && n < DISK_MAXRUN; from++)
-      blocks[n++] = bmap(ip, from, 0);
+    int n = to - from < DISK_MAXRUN ? to - from : DISK_MAXRUN;
+    bmap_range(ip, from, n, blocks);
     bprefetch(ip->dev, blocks, n);
+    from += n;
   }
 }
 

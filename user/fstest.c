@@ -4,6 +4,7 @@
 //        fstest check NAME SEED          the whole file is the pattern (any length)
 //        fstest max NAME                 a file of MAXFILE blocks, and not one byte more
 //        fstest sum NAME CHUNK           size and CRC-32 (zlib's), read CHUNK bytes at a time
+//        fstest read NAME CHUNK          read the file CHUNK bytes at a time; bytes and ticks taken
 //        fstest churn ROUNDS             create, fill and delete files (killed midway by a test)
 // The pattern: in file block k, the first four bytes hold k, the rest
 // depend on k, the offset and the seed, so a misplaced block shows.
@@ -157,6 +158,23 @@ cmd_sum(char *name, int chunk)
   printf("fstest: sum %s size %d crc %x\n", name, size, crc);
 }
 
+// The read path alone: read and discard, timed in ticks.
+static void
+cmd_read(char *name, int chunk)
+{
+  int fd = open(name, O_RDONLY), n, t0 = uptime();
+  uint size = 0;
+
+  if(fd < 0 || chunk < 1 || chunk > IOBUF)
+    fail("cannot open, or a bad chunk size", name);
+  while((n = read(fd, buf, chunk)) > 0)
+    size += n;
+  close(fd);
+  if(n < 0)
+    fail("read failed", name);
+  printf("fstest: read %s %d bytes in %d ticks\n", name, size, uptime() - t0);
+}
+
 // Files c0..c7 created, filled and removed over and over; each holds the
 // pattern with its digit as the seed, so any prefix of it is consistent.
 static void
@@ -196,11 +214,13 @@ main(int argc, char *argv[])
     cmd_max(argv[2]);
   else if(argc == 4 && strcmp(argv[1], "sum") == 0)
     cmd_sum(argv[2], atoi(argv[3]));
+  else if(argc == 4 && strcmp(argv[1], "read") == 0)
+    cmd_read(argv[2], atoi(argv[3]));
   else if(argc == 3 && strcmp(argv[1], "churn") == 0)
     cmd_churn(atoi(argv[2]));
   else {
     fprintf(2, "usage: fstest write NAME BLOCKS SEED | check NAME SEED | max NAME |"
-               " sum NAME CHUNK | churn ROUNDS\n");
+               " sum NAME CHUNK | read NAME CHUNK | churn ROUNDS\n");
     exit(1);
   }
   exit(0);

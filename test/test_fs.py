@@ -310,6 +310,33 @@ def fs_readahead(t):
         t.check(d["rareqs"] > 0, "nothing was read ahead")
 
 
+@test("fs-parallel", "four readers at once on three harts, three of them on the same cold 16 MiB file with different read sizes, one writing meanwhile: every byte as on the host")
+def fs_parallel(t):
+    t.boot()
+    want = {name: zlib.crc32(open(os.path.join(REPO, "site", name), "rb").read())
+            for name in ("big.bin", "big16.bin")}
+    readers = [("big16.bin", 3000), ("big16.bin", 16384), ("big.bin", 1000), ("big16.bin", 32768)]
+    t.send(" & ".join("fstest sum %s %d" % r for r in readers) + " & fstest write w 4000 2\n")
+    done = re.compile(FSSTAT_RE + "|^fstest: wrote w 4000 blocks$", re.M)
+    got = []
+    for _ in range(len(readers) + 1):   # the five lines, in whatever order they end
+        m = re.search(FSSTAT_RE, t.wait_for(done, timeout=120).splitlines()[-1])
+        if m:
+            got.append((m.group(1), int(m.group(2)), int(m.group(3), 16)))
+    t.check(len(got) == len(readers), "%d of the %d readers reported" % (len(got), len(readers)))
+    # The shell's prompt came when its foreground job ended, maybe among
+    # the lines above: sync on an echo (quoted, so that the typed line
+    # does not match) before the next command.
+    t.send("echo sy''nced\n")
+    t.wait_for(re.compile(r"(^|\$ )synced$", re.M))
+    t.guest.wait_prompt()
+    for name, size, crc in got:
+        t.check(crc == want[name] and size == os.path.getsize(os.path.join(REPO, "site", name)),
+                "%s read alongside the others: size %d crc %x, expected crc %x" % (name, size, crc, want[name]))
+    out = t.run("fstest check w 2", timeout=120)
+    t.expect(out, r"^fstest: w ok, %d bytes$" % (4000 * BSIZE), "the file written meanwhile")
+
+
 @test("fs-big", "a 16 MiB file written and read back byte-exact, then again after a reboot (cold cache) and on the host")
 def fs_big(t):
     with tempfile.TemporaryDirectory(prefix="fs-big-") as work:

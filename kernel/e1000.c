@@ -16,8 +16,9 @@
 // multiple of 128 (3.4).  QEMU's user-mode network hands the e1000 a burst
 // of datagrams from the host all at once, and whatever finds the receive
 // ring full is lost (counted in rx_missed): the ring is sized so that
-// nettests' burst of 257 datagrams arrives whole.  QEMU sends a frame during the write to
-// TDT, so a transmit slot is free again almost at once: 32 is plenty.
+// nettests' burst of 257 datagrams arrives whole.  QEMU sends a frame
+// during the write to TDT, so a transmit slot is free again almost at
+// once: 32 is plenty.
 #define TX_RING_SIZE 32
 #define RX_RING_SIZE 256
 

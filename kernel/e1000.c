@@ -15,20 +15,18 @@
 // Ring sizes: multiples of 8, since a ring's length in bytes must be a
 // multiple of 128 (3.4).  QEMU's user-mode network hands the e1000 a burst
 // of datagrams from the host all at once, and whatever finds the receive
-// ring full is lost (counted in rx_missed): of 257 datagrams sent by the
-// host in one go, a 64-slot ring missed 132, 128 slots missed 4, and 256
-// slots none.  QEMU sends a frame during the write to TDT, so a transmit
-// slot is free again almost at once: 32 is plenty.
+// ring full is lost (counted in rx_missed): the ring is sized so that
+// nettests' burst of 257 datagrams arrives whole.  QEMU sends a frame
+// during the write to TDT, so a transmit slot is free again almost at
+// once: 32 is plenty.
 #define TX_RING_SIZE 32
 #define RX_RING_SIZE 256
 
 // Throttle interrupts to one per 128 us (ITR counts 256 ns units).  QEMU
 // enforces that window after every interrupt anyway, so this costs nothing
 // there and bounds the interrupt rate on real hardware.  Longer windows
-// put more frames in each interrupt but did not raise echo throughput,
-// while each request of a sequential exchange waits for the window: with
-// 256 and 512 us the RTT median grew with the window (make bench; today's
-// figures are in bench/results.md).
+// put more frames in each interrupt, but every request of a sequential
+// exchange waits for the window, so the RTT grows with it (bench/README.md).
 // RDTR stays 0 (below): QEMU does not implement its timer, and RADV
 // counts only when RDTR is set.
 #define E1000_ITR_INTERVAL 500

@@ -16,7 +16,7 @@ SPINNERS = 3            # user/schedtest.c; one per hart (CPUS=3)
 # runnable but waiting, even for a moment.
 SNAPSHOTS = 10
 KILL_TRIES = 500
-PAUSED_KILL_TRIES = 2000  # well past what the unfixed kernel needed (README, Scheduler)
+PAUSED_KILL_TRIES = 2000  # well past what the unfixed kernel needed (docs/kernel.md, the scheduler)
 
 # One ^P dump is complete once the parent's and the spinners' lines are all
 # out; the lines of other processes may come between them.

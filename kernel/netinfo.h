@@ -8,6 +8,12 @@
 #define SHUT_WR   1   // shutdown(fd, SHUT_WR): send FIN, keep reading
 
 #define SO_RCVTIMEO 1 // sockopt(fd, SO_RCVTIMEO, ms): a TCP read waiting longer fails
+// sockopt(fd, SO_WIDEN, ms), a UDP or ICMP socket: for ms milliseconds every
+// socket call that releases the socket lock with interrupts on pauses
+// there, so that a gap between a reader's look at its queue and its sleep
+// cannot be missed (nettests wakeup; kernel/spinlock.c, lock_widen()).
+#define SO_WIDEN    2
+#define SO_WIDEN_MAX 10000
                       // ("timed out"); 0 waits for ever
 
 // TCP states (RFC 9293 3.3.2), as sockinfo reports them.
@@ -48,6 +54,7 @@ struct sockinfo {
   int queued;        // datagrams (TCP: bytes) waiting to be read
   uint64 dropped;    // datagrams dropped because the queue was full
   int error;         // SOCKERR_*: why the last call failed
+  int waiting;       // UDP, ICMP: processes asleep on the queue (sock_recvfrom)
   // TCP only.
   int state;         // TCPS_*
   int sendq;         // bytes written and not yet acknowledged

@@ -12,6 +12,22 @@ initlock(struct spinlock *lk, char *name)
   lk->name = name;
   lk->locked = 0;
   lk->owner = 0;
+  lk->widen_until = 0;
+}
+
+// A race test's knob (nettests wakeup, through sockopt(SO_WIDEN)): for the
+// next ms milliseconds (0: stop now), every release of lk that turns
+// interrupts back on pauses WIDEN_PAUSE before returning, with interrupts
+// on.  Whatever the caller does next without the lock, such as sleeping
+// on a condition it looked at while holding it, then happens long after
+// the look: a datagram that arrives meanwhile lands in the gap for sure,
+// not once in a thousand runs.  Releases with interrupts kept off (in an
+// interrupt handler, or inside sleep(), which holds p->lock) never pause.
+#define WIDEN_PAUSE 500000       // 50 ms of the 10 MHz clock
+void
+lock_widen(struct spinlock *lk, int ms)
+{
+  lk->widen_until = ms > 0 ? r_time() + ms * 10000ULL : 0;
 }
 
 // Interrupts stay off while any spinlock is held on this hart: an
@@ -42,6 +58,9 @@ release(struct spinlock *lk)
   __sync_synchronize();   // earlier stores become visible before the unlock
   __sync_lock_release(&lk->locked);
   pop_off();
+  if(lk->widen_until && intr_get() && r_time() < lk->widen_until)
+    for(uint64 end = r_time() + WIDEN_PAUSE; r_time() < end; )
+      ;
 }
 
 // Only meaningful with interrupts off (the hart cannot change under us).

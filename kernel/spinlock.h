@@ -6,4 +6,5 @@ struct spinlock {
   uint locked;        // nonzero while held
   char *name;         // for panics and debugging
   struct cpu *owner;  // hart holding it
+  uint64 widen_until; // lock_widen(): r_time() before which releases pause
 };

@@ -694,10 +694,12 @@ SOCKET_BROKEN = {
     "the queue not looked at again after the sleep": (
         [("  while(s->rxq.len == 0){\n    if(sleep_killable", "  if(s->rxq.len == 0){\n    if(sleep_killable")],
         ["wakeup"], {"wakeup": ("FAIL", "look-again")}),
+    # Round and round in sleep_killable(), interrupts off: hart 0 may stop
+    # the clock, so only the grader's hang report (the stacks) can say it.
     "a killed reader waits on": (
         [("    if(sleep_killable(&s->rxq, &socklock) < 0){\n      release(&socklock);\n"
           "      return -1;\n    }\n", "    sleep_killable(&s->rxq, &socklock);\n")],
-        ["recvfrom"], {"recvfrom": ("FAIL", "killed-reader")}),
+        ["recvfrom"], {"recvfrom": ("HANG", "killed-reader")}),
     "a second lock held across sleep": (
         [("    if(sleep_killable(&s->rxq, &socklock) < 0){\n",
           "    acquire(&waitlock);\n    if(sleep_killable(&s->rxq, &waitlock) < 0){\n"),

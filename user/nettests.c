@@ -451,16 +451,16 @@ test_rxone(void)
 
 // ---- the receive path's rules (recvfrom, wakeup) ----
 
-// Whether n processes sleep on fd's queue (sockinfo.waiting) with nothing
-// queued, within ASLEEP_SECS.  A reader that sleeps on another channel is
-// never seen; the tests then go on, less sure of the order.
+// Whether exactly n processes sleep on fd's queue (sockinfo.waiting) with
+// nothing queued, within ASLEEP_SECS.  A reader that sleeps on another
+// channel is never seen; the tests then go on, less sure of the order.
 static int
 asleep(int fd, int n)
 {
   struct sockinfo si;
 
   for(int t = 0; t < ASLEEP_SECS * TICK_HZ; t++){
-    if(sockinfo(fd, &si) == 0 && si.waiting >= n && si.queued == 0)
+    if(sockinfo(fd, &si) == 0 && si.waiting == n && si.queued == 0)
       return 1;
     sleep(1);
   }
@@ -626,7 +626,9 @@ test_wakeup(void)
     why = join3("one reader, asleep before its datagram came: ", why, "");
 
   // Both readers wake for the first datagram; the one that finds the
-  // queue empty again must sleep on until the second.
+  // queue empty again must sleep on until the second, which is sent only
+  // once it does (sockinfo counts sleepers under the lock that wakeup()
+  // runs under: "one asleep, none queued" means one was woken for nothing).
   n = message(sbuf, "rxone", "two", uptime() ^ getpid());
   for(i = 0; i < 2 && why == 0; i++)
     if((pids[i] = fork()) == 0)

@@ -115,7 +115,7 @@ void acquire(struct spinlock *lk);
 int  holding(struct spinlock *lk);
 void initlock(struct spinlock *lk, char *name);
 void release(struct spinlock *lk);
-void lock_widen(struct spinlock *lk, int ms);
+void lock_widen(struct spinlock *lk, int ms, int at_acquire);
 void push_off(void);
 void pop_off(void);
 

@@ -8,13 +8,15 @@
 #define SHUT_WR   1   // shutdown(fd, SHUT_WR): send FIN, keep reading
 
 #define SO_RCVTIMEO 1 // sockopt(fd, SO_RCVTIMEO, ms): a TCP read waiting longer fails
+                      // ("timed out"); 0 waits for ever
 // sockopt(fd, SO_WIDEN, ms), a UDP or ICMP socket: for ms milliseconds every
 // socket call that releases the socket lock with interrupts on pauses
-// there, so that a gap between a reader's look at its queue and its sleep
-// cannot be missed (nettests wakeup; kernel/spinlock.c, lock_widen()).
-#define SO_WIDEN    2
-#define SO_WIDEN_MAX 10000
-                      // ("timed out"); 0 waits for ever
+// there (SO_WIDEN_ACQUIRE: pauses before taking it), so that a gap between
+// a reader's look at its queue and its sleep cannot be missed (nettests
+// wakeup; kernel/spinlock.c, lock_widen()).
+#define SO_WIDEN         2
+#define SO_WIDEN_ACQUIRE 3
+#define SO_WIDEN_MAX     10000
 
 // TCP states (RFC 9293 3.3.2), as sockinfo reports them.
 enum {

@@ -391,9 +391,10 @@ sock_shutdown(struct sock *s, int how)
 int
 sock_setopt(struct sock *s, int opt, int value)
 {
-  if(opt == SO_WIDEN && s->type != SOCK_TCP && value >= 0 && value <= SO_WIDEN_MAX){
+  if((opt == SO_WIDEN || opt == SO_WIDEN_ACQUIRE) && s->type != SOCK_TCP && value >= 0 &&
+     value <= SO_WIDEN_MAX){
     acquire(&socklock);
-    lock_widen(&socklock, value);
+    lock_widen(&socklock, value, opt == SO_WIDEN_ACQUIRE);
     release(&socklock);
     return 0;
   }

@@ -691,6 +691,13 @@ SOCKET_BROKEN = {
           "  while(s->rxq.len == 0){\n    release(&socklock);\n    acquire(&socklock);\n"
           "    if(sleep_killable")],
         ["wakeup"], {"wakeup": ("FAIL", "gap")}),
+    "the queue looked at without socklock": (
+        [("  acquire(&socklock);\n  while(s->rxq.len == 0){\n    if(sleep_killable(&s->rxq, &socklock) < 0){\n"
+          "      release(&socklock);\n      return -1;\n    }\n  }\n",
+          "  while(s->rxq.len == 0){\n    acquire(&socklock);\n"
+          "    if(sleep_killable(&s->rxq, &socklock) < 0){\n      release(&socklock);\n"
+          "      return -1;\n    }\n    release(&socklock);\n  }\n  acquire(&socklock);\n")],
+        ["wakeup"], {"wakeup": ("FAIL", "gap")}),
     "the queue not looked at again after the sleep": (
         [("  while(s->rxq.len == 0){\n    if(sleep_killable", "  if(s->rxq.len == 0){\n    if(sleep_killable")],
         ["wakeup"], {"wakeup": ("FAIL", "look-again")}),
@@ -742,6 +749,7 @@ SOCKET_STEPS = {
     "sock_deliver 3": ["queue unbounded", "drops not counted in s->dropped"],
     "sock_deliver 4": ["wakeup behind a condition", "wakeup on another channel"],
     "sock_recvfrom 1": ["socklock released between the look and the sleep",
+                        "the queue looked at without socklock",
                         "the queue not looked at again after the sleep", "a killed reader waits on",
                         "a second lock held across sleep"],
     "sock_recvfrom 2": ["the whole datagram copied, its length returned",
@@ -750,7 +758,8 @@ SOCKET_STEPS = {
     "sock_recvfrom 3": ["the datagram never freed", "the sender in network byte order",
                         "the sender's port not stored"],
     "rule deliver-lock": "unchecked",
-    "rule look-and-sleep": ["socklock released between the look and the sleep"],
+    "rule look-and-sleep": ["socklock released between the look and the sleep",
+                            "the queue looked at without socklock"],
     "rule wake-every-time": ["wakeup behind a condition", "wakeup on another channel"],
     "rule one-lock": ["a second lock held across sleep"],
 }

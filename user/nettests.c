@@ -607,7 +607,11 @@ reader(int fd, const char *want, int n)
 static int
 test_wakeup(void)
 {
-  int rx, tx, n, i, pids[2];
+  static struct { int opt; char *what; } widen[2] = {
+    { SO_WIDEN, "with a pause after each release of socklock (sockopt SO_WIDEN)" },
+    { SO_WIDEN_ACQUIRE, "with a pause before each acquire of socklock (sockopt SO_WIDEN_ACQUIRE)" },
+  };
+  int rx, tx, n, i, k, pids[2];
   char *why = 0;
 
   if((rx = boundsocket(RXONE_PORT)) < 0)
@@ -645,17 +649,22 @@ test_wakeup(void)
   }
   close(rx);
 
-  if(why == 0 && sockopt(tx, SO_WIDEN, WIDEN_MS) < 0)
-    why = "sockopt(SO_WIDEN) failed";
-  for(i = 0; i < WIDEN_ROUNDS && why == 0; i++){
-    if((pids[0] = fork()) == 0)
-      exit(pingpong(tx, "gap", i) ? TESTFAIL : 0);
-    if((why = readers_done(pids, 1, tx, WAKE_SECS)) != 0)
-      why = join3("with a pause after each release of socklock (sockopt SO_WIDEN), so that "
-                  "the reply comes between the reader's look at the queue and its sleep "
-                  "if the lock is let go in between: ", why, "");
+  // A pause after each release catches a reader that looks, lets the
+  // lock go, then sleeps; one before each acquire, a reader that looks
+  // before it takes the lock.  Either way the reply lands in between.
+  for(k = 0; k < 2 && why == 0; k++){
+    if(sockopt(tx, widen[k].opt, WIDEN_MS) < 0)
+      why = "sockopt(SO_WIDEN) failed";
+    for(i = 0; i < WIDEN_ROUNDS && why == 0; i++){
+      if((pids[0] = fork()) == 0)
+        exit(pingpong(tx, "gap", i) ? TESTFAIL : 0);
+      if((why = readers_done(pids, 1, tx, WAKE_SECS)) != 0)
+        why = join3(widen[k].what, ", so that the reply comes between the reader's look at "
+                    "the queue and its sleep if the look is not under the same hold of the "
+                    "lock as the sleep: ", why);
+    }
+    sockopt(tx, widen[k].opt, 0);
   }
-  sockopt(tx, SO_WIDEN, 0);
   close(tx);
   if(why)
     FAIL("%s", why);

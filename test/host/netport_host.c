@@ -95,7 +95,7 @@ sleepers(void *chan)
 }
 
 void
-lock_widen(struct spinlock *lk, int ms)
+lock_widen(struct spinlock *lk, int ms, int at_acquire)
 {
 }
 

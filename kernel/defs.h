@@ -108,6 +108,7 @@ int          sleep_killable(void *chan, struct spinlock *lk);
 void         userinit(void);
 int          wait(uint64 addr);
 void         wakeup(void *chan);
+int          sleepers(void *chan);
 void         yield(void);
 int          either_copyout(int user_dst, uint64 dst, void *src, uint64 len);
 int          either_copyin(void *dst, int user_src, uint64 src, uint64 len);
@@ -121,6 +122,7 @@ void acquire(struct spinlock *lk);
 int  holding(struct spinlock *lk);
 void initlock(struct spinlock *lk, char *name);
 void release(struct spinlock *lk);
+void lock_widen(struct spinlock *lk, int ms, int at_acquire);
 void push_off(void);
 void pop_off(void);
 

@@ -295,6 +295,7 @@ int  sockwrite(struct sock *s, uint64 addr, int n);
 int  sock_bind(struct sock *s, int port);
 int  sock_connect(struct sock *s, uint addr, int port);
 int  sock_sendto(struct sock *s, uint64 addr, int n, uint raddr, int rport);
+int  sock_recv(struct sock *s, uint64 addr, int n, uint *raddr, int *rport);
 int  sock_recvfrom(struct sock *s, uint64 addr, int n, uint *raddr, int *rport);
 void sock_info(struct sock *s, struct sockinfo *si);
 int  sock_listen(struct sock *s, int backlog);

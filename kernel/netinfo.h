@@ -9,6 +9,14 @@
 
 #define SO_RCVTIMEO 1 // sockopt(fd, SO_RCVTIMEO, ms): a TCP read waiting longer fails
                       // ("timed out"); 0 waits for ever
+// sockopt(fd, SO_WIDEN, ms), a UDP or ICMP socket: for ms milliseconds every
+// socket call that releases the socket lock with interrupts on pauses
+// there (SO_WIDEN_ACQUIRE: pauses before taking it), so that a gap between
+// a reader's look at its queue and its sleep cannot be missed (nettests
+// wakeup; kernel/spinlock.c, lock_widen()).
+#define SO_WIDEN         2
+#define SO_WIDEN_ACQUIRE 3
+#define SO_WIDEN_MAX     10000
 
 // TCP states (RFC 9293 3.3.2), as sockinfo reports them.
 enum {
@@ -48,6 +56,7 @@ struct sockinfo {
   int queued;        // datagrams (TCP: bytes) waiting to be read
   uint64 dropped;    // datagrams dropped because the queue was full
   int error;         // SOCKERR_*: why the last call failed
+  int waiting;       // UDP, ICMP: processes asleep on the queue (sock_recvfrom)
   // TCP only.
   int state;         // TCPS_*
   int sendq;         // bytes written and not yet acknowledged

@@ -32,6 +32,8 @@ void release(struct spinlock *lk);
 void sleep(void *chan, struct spinlock *lk);
 int  sleep_killable(void *chan, struct spinlock *lk);
 void wakeup(void *chan);
+int  sleepers(void *chan);                   // processes asleep on chan now
+void lock_widen(struct spinlock *lk, int ms, int at_acquire);   // a race test's pauses
 
 // Copies to and from the caller's memory; -1 on a bad address.
 int either_copyout(int user_dst, uint64 dst, void *src, uint64 len);

@@ -527,6 +527,18 @@ sleep_killable(void *chan, struct spinlock *lk)
   return sleep_on(chan, lk, 1);
 }
 
+// How many processes sleep on chan at this moment (what sockinfo reports
+// as a socket's waiting readers).  Unlocked looks: a count for tests and
+// diagnosis, not a decision.
+int
+sleepers(void *chan)
+{
+  int n = 0;
+  for(struct proc *p = proc; p < &proc[NPROC]; p++)
+    n += state_is(p, SLEEPING) && p->chan == chan;
+  return n;
+}
+
 // Make every process sleeping on chan runnable.  Call without p->lock of
 // the caller held.
 void

@@ -260,7 +260,8 @@ sockwrite(struct sock *s, uint64 addr, int n)
 }
 
 // Wait for a datagram and copy up to n bytes of it to user address addr;
-// the rest of it is discarded.  The sender goes to *raddr and *rport when
+// the rest of it is discarded.  s is a UDP or ICMP socket and n >= 0
+// (sock_recv() checked).  The sender goes to *raddr and *rport when
 // they are not 0.  If the copy fails the datagram stays queued.
 //
 // Hints:
@@ -289,10 +290,6 @@ sock_recvfrom(struct sock *s, uint64 addr, int n, uint *raddr, int *rport)
   // >>> solution udp
   struct mbuf *m;
 
-  if(s->type == SOCK_TCP)
-    return sock_fail(s, SOCKERR_INVAL);   // TCP has no datagrams
-  if(n < 0)
-    return -1;
   acquire(&socklock);
   while(s->rxq.len == 0){
     if(sleep_killable(&s->rxq, &socklock) < 0){
@@ -321,12 +318,24 @@ sock_recvfrom(struct sock *s, uint64 addr, int n, uint *raddr, int *rport)
   // <<< solution
 }
 
+// recvfrom(), and read() on a datagram socket: the arguments checked
+// before sock_recvfrom() sees them.
+int
+sock_recv(struct sock *s, uint64 addr, int n, uint *raddr, int *rport)
+{
+  if(s->type == SOCK_TCP)
+    return sock_fail(s, SOCKERR_INVAL);   // TCP has no datagrams
+  if(n < 0)
+    return sock_fail(s, SOCKERR_INVAL);
+  return sock_recvfrom(s, addr, n, raddr, rport);
+}
+
 int
 sockread(struct sock *s, uint64 addr, int n)
 {
   if(s->type == SOCK_TCP)
     return tcp_recv(s->tcb, 1, addr, n, 1);
-  return sock_recvfrom(s, addr, n, 0, 0);
+  return sock_recv(s, addr, n, 0, 0);
 }
 
 // Accept connections on s's bound port, at most backlog waiting.
@@ -382,6 +391,13 @@ sock_shutdown(struct sock *s, int how)
 int
 sock_setopt(struct sock *s, int opt, int value)
 {
+  if((opt == SO_WIDEN || opt == SO_WIDEN_ACQUIRE) && s->type != SOCK_TCP && value >= 0 &&
+     value <= SO_WIDEN_MAX){
+    acquire(&socklock);
+    lock_widen(&socklock, value, opt == SO_WIDEN_ACQUIRE);
+    release(&socklock);
+    return 0;
+  }
   if(s->type != SOCK_TCP || opt != SO_RCVTIMEO || value < 0)
     return sock_fail(s, SOCKERR_INVAL);
   return tcp_setrcvtimeo(s->tcb, value);
@@ -404,6 +420,7 @@ sock_info(struct sock *s, struct sockinfo *si)
   si->queued = s->rxq.len;
   si->dropped = s->dropped;
   si->error = s->error;
+  si->waiting = sleepers(&s->rxq);
   release(&socklock);
 }
 
@@ -425,10 +442,10 @@ sock_info(struct sock *s, struct sockinfo *si)
 //   net_drop(m, &netstats.sock_rx_queue_full) and counts it in s->dropped
 //   (sockinfo reports it).  Without a bound one flood of datagrams to a
 //   socket nobody reads takes every mbuf in the kernel.
-// - Otherwise mbufq_pushtail(&s->rxq, m) and wake the reader before
-//   releasing socklock: sock_recvfrom() sleeps on &s->rxq, so
-//   wakeup(&s->rxq).  A wakeup on another channel, or behind a condition
-//   that is false once m is queued, is lost: the reader sleeps on.
+// - Otherwise mbufq_pushtail(&s->rxq, m) and wake the reader, every
+//   time: sock_recvfrom() sleeps on &s->rxq, so wakeup(&s->rxq).  A
+//   wakeup on another channel, or behind a condition, is lost: the reader
+//   sleeps on with the datagram queued.
 // - net_drop() and mbuf_free() may be called after release().
 int
 sock_deliver(int type, ushort lport, struct mbuf *m)
@@ -451,10 +468,7 @@ sock_deliver(int type, ushort lport, struct mbuf *m)
     s->dropped++;
   } else {
     mbufq_pushtail(&s->rxq, m);
-    // Readers sleep only on an empty queue, so only this transition
-    // needs to wake them.
-    if(s->rxq.len == 1)
-      wakeup(&s->rxq);
+    wakeup(&s->rxq);
   }
   release(&socklock);
   if(why)

@@ -104,7 +104,7 @@ sys_recvfrom(void)
      (addrp && copyout(p->pagetable, addrp, (char *)&raddr, sizeof(raddr)) < 0) ||
      (portp && copyout(p->pagetable, portp, (char *)&rport, sizeof(rport)) < 0))
     return -1;
-  if((r = sock_recvfrom(s, buf, n, &raddr, &rport)) < 0)
+  if((r = sock_recv(s, buf, n, &raddr, &rport)) < 0)
     return -1;
   if(addrp)
     copyout(p->pagetable, addrp, (char *)&raddr, sizeof(raddr));

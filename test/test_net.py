@@ -17,8 +17,8 @@ from run_tests import CARDS, test
 HOST_IP = "10.0.2.2"
 GUEST_IP = "10.0.2.15"
 BROADCAST_IP = "255.255.255.255"
-NETTEST_NAMES = ["txone", "rxone", "arp", "ping", "ping100", "multiprocess",
-                 "order", "burst", "icmp", "dns", "free"]
+NETTEST_NAMES = ["txone", "rxone", "recvfrom", "wakeup", "arp", "ping", "ping100",
+                 "multiprocess", "order", "burst", "icmp", "dns", "free"]
 NETTESTS_TIMEOUT = 300
 UDPECHO_SIZES = [1, 64, 1000, 1472]
 ARP_TRIES = 5              # the e1000 may ignore frames for a moment after RCTL is written

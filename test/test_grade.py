@@ -431,6 +431,20 @@ BROKEN = {
         [("  struct mbuf *m, *fresh;\n", "  struct mbuf *m, *fresh;\n\n  acquire(&e1000_lock);\n"),
          ("    wr(E1000_RDT, tail);\n  }\n", "    wr(E1000_RDT, tail);\n  }\n  release(&e1000_lock);\n")],
         "driver-rx", "lock-held"),
+    "old mbuf not freed": (
+        [("  if(tx_mbufs[i])\n    mbuf_free(tx_mbufs[i]);\n", "")], "driver-tx", "tx-leak"),
+    "RS not set": (
+        [("E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS;", "E1000_TXD_CMD_EOP;")], "driver-tx", "rs"),
+    "EOP not set": (
+        [("E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS;", "E1000_TXD_CMD_RS;")], "driver-tx", "eop"),
+    "length not set": (
+        [("  d->length = m->len;\n", "")], "driver-tx", "tx-desc"),
+    "TDT not taken modulo the ring size": (
+        [("  tx_next = (i + 1) % TX_RING_SIZE;", "  tx_next = i + 1;")], "driver-tx", "tdt"),
+    "no mbuf: drop not counted": (
+        [("        netstat_inc(rx_no_mbuf);\n", "        ;\n")], "driver-rx", "rx-nomem"),
+    "len not set from the descriptor": (
+        [("        m->len = d->length;\n", "")], "driver-rx", "rx-len"),
 }
 
 
@@ -530,6 +544,23 @@ GUEST_BROKEN = {
         {"txone": ("FAIL", "panic-lock"), "rxone": ("FAIL", "panic-lock"),
          "free": ("FAIL", None)}),
 }
+# LAB.md's steps and rules of the e1000 driver (the e1000 and the udp
+# variant): the cases of BROKEN and GUEST_BROKEN that violate each, or
+# "unchecked" where LAB.md says there why it is not graded (see VIRTIO_STEPS).
+E1000_STEPS = {
+    "e1000_transmit 1": "unchecked",
+    "e1000_transmit 2": ["no ring-full check"],
+    "e1000_transmit 3": ["old mbuf not freed"],
+    "e1000_transmit 4": ["RS not set", "EOP not set", "length not set"],
+    "e1000_transmit 5": ["no barrier before TDT", "TDT not taken modulo the ring size"],
+    "e1000_recv 1": ["RX starts at RDT"],
+    "e1000_recv 2": ["DD not cleared", "DD never cleared", "no mbuf: drop not counted",
+                     "len not set from the descriptor", "transmit-only driver"],
+    "e1000_recv 3": ["RDT not updated", "no barrier in e1000_recv"],
+    "rule lock-eth-input": ["lock held across eth_input"],
+    "rule barrier": ["no barrier before TDT", "no barrier in e1000_recv"],
+    "rule ownership": ["mbuf freed right after TDT"],
+}
 RESULT_RE = re.compile(r"^(?P<label>[^\n]+): (?P<status>OK|FAIL|HANG) \((?P<secs>[\d.]+)s\)\n"
                        r"(?P<details>(?:    [^\n]*\n)*)", re.M)
 
@@ -590,9 +621,14 @@ def grade_broken_trees(t, work, cases, rel, labs=None):
                     % (what, sorted(results), sorted(want), output[-3000:]))
             for name, (status, hint, report) in results.items():
                 if name in failing:
-                    t.check((status, hint) == failing[name], "%s: %s should be %s with hint %s, "
-                            "got %s with hint %s:\n%s" % (what, name, failing[name][0],
-                                                           failing[name][1], status, hint, report))
+                    # "FAIL?": a race the case loses only sometimes; when it
+                    # does, the hint must name it.
+                    want = failing[name]
+                    race = want[0].endswith("?")
+                    t.check((status, hint) == (want[0].rstrip("?"), want[1]) or
+                            (race and status == "OK"), "%s: %s should be %s with hint %s, "
+                            "got %s with hint %s:\n%s" % (what, name, want[0], want[1], status,
+                                                           hint, report))
                 elif names is not None:
                     t.check(status == "OK", "%s: %s failed, only %s should:\n%s"
                             % (what, name, sorted(failing), report))
@@ -689,6 +725,10 @@ def grade_broken_udp(t):
         shutil.rmtree(work, ignore_errors=True)
 
 
+# Every nettests case up to free: more than one used ring's worth of frames each way.
+NETTESTS_UP_TO_FREE = ("txone", "rxone", "arp", "ping", "ping100", "multiprocess", "order",
+                       "burst", "icmp", "dns", "free")
+
 # The virtio variant's driver: name: (edits to the reference
 # kernel/virtio_net.c, tests graded or None for all, {test: (status, hint)}).
 # Hints are the keys grade-lab-net prints for the virtio-net card.
@@ -703,8 +743,9 @@ VIRTIO_BROKEN = {
     # QEMU's device sends only when notified: nothing leaves the guest.
     "transmit notification forgotten": (
         [("  txq.avail->idx = idx + 1;\n  vq_notify(&txq);\n", "  txq.avail->idx = idx + 1;\n")],
-        ["driver-tx", "txone"], {"driver-tx": ("FAIL", "notify-tx"),
-                                 "txone": ("FAIL", "notify-tx")}),
+        ["driver-tx", "txone", "usertests"], {"driver-tx": ("FAIL", "notify-tx"),
+                                              "txone": ("FAIL", "notify-tx"),
+                                              "usertests": ("FAIL", "usertests-no-notify")}),
     # The buffers passed up are never offered again: after one queue's
     # worth of frames the card has none.  burst is the first case to need
     # more frames than that; the rest are not run, and usertests' guest,
@@ -712,10 +753,104 @@ VIRTIO_BROKEN = {
     "receive buffers not returned": (
         [("      rx_give(&idx, e->id, fresh);\n", "      rx_mbufs[e->id] = fresh;\n")],
         None, {"burst": ("FAIL", "rx-not-returned")}),
+    # Entries past the 256th are read from beyond the used ring: ids and
+    # lengths no card wrote (rx_desc_errors, rx_oversize), and the buffers
+    # behind the real entries never go back.  The hint must not be the
+    # missing notification's.
+    "used ring indexed without % RX_NUM": (
+        [("    e = &rxq.used->ring[rxq.used_seen++ % RX_NUM];",
+          "    e = &rxq.used->ring[rxq.used_seen++];")],
+        ["txone", "rxone", "ping100", "burst"], {"burst": ("FAIL", "rx-raw-index")}),
+    # The same on transmit: the slots behind the real entries are never
+    # freed, and once all are busy every frame is refused.
+    "transmit used ring indexed without % TX_NUM": (
+        [("    e = &txq.used->ring[txq.used_seen++ % TX_NUM];",
+          "    e = &txq.used->ring[txq.used_seen++];")],
+        [x for x in NETTESTS_UP_TO_FREE], {"free": ("FAIL", "virtio:leak")}),
+    # Every frame reaches the stack with the 12 bytes after it: IP trims
+    # them, so only the byte count shows it.
+    "frame length keeps the header": (
+        [("      m->len = len - VNET_HDRLEN;\n", "      m->len = len;\n")],
+        ["txone", "rxone"], {"rxone": ("FAIL", "rx-len-header")}),
+    # QEMU reads the frame a moment after vq_notify(), usually once it is
+    # freed (kfree()'s 0x5a fill goes out), sometimes before; tx_reclaim()
+    # later frees it a second time.  So each nettests case may pass; the
+    # capture of them all holds freed frames.
+    "frame freed right after vq_notify": (
+        [("  vq_notify(&txq);\n  tx_next", "  vq_notify(&txq);\n  mbuf_free(m);\n  tx_next")],
+        ["txone", "rxone", "ping", "pcap"],
+        dict({n: ("FAIL?", "virtio:use-after-free") for n in ("txone", "rxone", "ping")},
+             pcap=("FAIL", "virtio:use-after-free"))),
+    "receive buffers never published": (
+        [("  __sync_synchronize();   // the entries are out before the index that covers them\n"
+          "  rxq.avail->idx = idx;\n", "")],
+        ["driver-rx", "txone", "rxone"], {"driver-rx": ("FAIL", "barrier-fill"),
+                                          "rxone": ("FAIL", "rx-not-offered")}),
+    "receive notification forgotten": (
+        [("  rxq.avail->idx = idx;\n  vq_notify(&rxq);\n", "  rxq.avail->idx = idx;\n")],
+        ["driver-rx"], {"driver-rx": ("FAIL", "notify-rx")}),
+    "buffers given back without a barrier": (
+        [("  __sync_synchronize();   // the entries are out before the index\n"
+          "  rxq.avail->idx = idx;\n", "  rxq.avail->idx = idx;\n")],
+        ["driver-rx"], {"driver-rx": ("FAIL", "virtio:barrier-rx")}),
+    "transmit used ring read without a barrier": (
+        [("    __sync_synchronize();   // the entry only after the index that covers it\n"
+          "    e = &txq.used", "    e = &txq.used")],
+        ["driver-tx"], {"driver-tx": ("FAIL", "barrier-used")}),
+    "frame descriptor's length not set": (
+        [("  d->len = m->len;\n", "")],
+        ["txone"], {"txone": ("FAIL", "virtio:no-tx")}),
+    "used_seen not moved on": (
+        [("    e = &rxq.used->ring[rxq.used_seen++ % RX_NUM];",
+          "    e = &rxq.used->ring[rxq.used_seen % RX_NUM];")],
+        ["txone", "rxone"], {"rxone": ("HANG", "virtio:stuck-recv")}),
+    "vnet_lock held across eth_input": (
+        [("      rx_give(&idx, e->id, fresh);\n      eth_input(m);\n",
+          "      rx_give(&idx, e->id, fresh);\n      acquire(&vnet_lock);\n      eth_input(m);\n"
+          "      release(&vnet_lock);\n")],
+        ["txone", "rxone"], {"txone": ("FAIL", "virtio:panic-lock"),
+                             "rxone": ("FAIL", "virtio:panic-lock")}),
+    # The ring steps done with virtio.c's helpers: no barrier of the
+    # driver's own for the grader to see.
+    "transmit through vq_push()": (
+        [("  uint16 idx;\n\n  acquire(&vnet_lock);", "\n  acquire(&vnet_lock);"),
+         ("  idx = txq.avail->idx;\n  txq.avail->ring[idx % TX_NUM] = 2 * slot;\n"
+          "  __sync_synchronize();   // descriptor and entry are out before the index\n"
+          "  txq.avail->idx = idx + 1;\n", "  vq_push(&txq, 2 * slot);\n")],
+        ["driver-tx"], {"driver-tx": ("FAIL", "own-steps")}),
+}
+
+# LAB.md's steps and rules of the virtio variant ("FUNC N", "rule NAME"):
+# the broken cases that violate each, or "unchecked" where LAB.md says
+# there why it is not graded.  grade-steps keeps it and LAB.md in step.
+VIRTIO_STEPS = {
+    "virtio_net_rx_fill 1": "unchecked",
+    "virtio_net_rx_fill 2": ["receive buffers never published"],
+    "virtio_net_rx_fill 3": ["receive buffers never published"],
+    "tx_reclaim 1": ["transmit used ring read without a barrier",
+                     "transmit used ring indexed without % TX_NUM"],
+    "virtio_net_transmit 1": "unchecked",
+    "virtio_net_transmit 2": "unchecked",
+    "virtio_net_transmit 3": "unchecked",
+    "virtio_net_transmit 4": ["frame descriptor's length not set"],
+    "virtio_net_transmit 5": ["avail index published without a barrier"],
+    "virtio_net_transmit 6": ["transmit notification forgotten"],
+    "virtio_net_recv 1": "unchecked",
+    "virtio_net_recv 2": ["used ring read without a barrier", "used ring indexed without % RX_NUM",
+                          "frame length keeps the header", "used_seen not moved on",
+                          "receive buffers not returned"],
+    "virtio_net_recv 3": ["buffers given back without a barrier",
+                          "receive notification forgotten"],
+    "rule ring-index": ["used ring indexed without % RX_NUM",
+                        "transmit used ring indexed without % TX_NUM"],
+    "rule ownership": ["frame freed right after vq_notify"],
+    "rule give-back": ["receive buffers not returned"],
+    "rule lock-eth-input": ["vnet_lock held across eth_input"],
+    "rule own-steps": ["transmit through vq_push()"],
 }
 
 
-@test("grade-broken-virtio", "the virtio variant's driver broken four ways (avail index published without a barrier, used ring read without one, notification forgotten, buffers not returned): each fails its test with the hint that names the mistake")
+@test("grade-broken-virtio", "the virtio variant's driver broken every way VIRTIO_STEPS names (barriers, notifications, ring indexes without the modulo, the header's length, a frame freed under the card, buffers not given back, ...): each fails exactly its tests with the hint that names the mistake")
 def grade_broken_virtio(t):
     work = tempfile.mkdtemp(prefix="grade-virtio-")
     try:
@@ -756,6 +891,70 @@ def grade_docs(t):
         keys = set(re.findall(r'fail\(\s*(?:[\w ?:]*\? )?"([\w-]+)"', f.read()))
     keys -= {"sim"}   # the model's own trouble, not the driver's
     t.check(not keys - set(g.HINTS), "model keys without a hint: %s" % sorted(keys - set(g.HINTS)))
+
+
+STEP_HEAD_RE = re.compile(r"^### `(\w+)\(.*$", re.M)
+STEP_RE = re.compile(r"^(\d+)\. ", re.M)
+RULE_RE = re.compile(r"^<!-- rule: ([\w-]+) -->$", re.M)
+UNCHECKED_RE = re.compile(r"\bnot graded\b|\bno test can\b", re.I)
+# Functions whose steps another table covers.  TODO(issue 18 merge): the udp
+# helper's SOCKET_STEPS covers these; drop this line and add SOCKET_STEPS below.
+STEPS_ELSEWHERE = {"udp": ("sock_deliver", "sock_recvfrom")}
+
+
+def lab_steps(text):
+    """{id: its text} of a rendered LAB.md: "FUNC N" for step N under a
+    `### \`FUNC(...)\`` heading (up to the next heading), "rule NAME" for
+    the paragraph after a `<!-- rule: NAME -->` marker."""
+    found = {}
+    heads = list(STEP_HEAD_RE.finditer(text))
+    for h in heads:
+        end = re.compile(r"^#{2,3} ", re.M).search(text, h.end())
+        body = text[h.end():end.start() if end else len(text)]
+        items = list(STEP_RE.finditer(body))
+        for i, m in enumerate(items):
+            stop = items[i + 1].start() if i + 1 < len(items) else len(body)
+            found["%s %s" % (h.group(1), m.group(1))] = body[m.start():stop]
+    for m in RULE_RE.finditer(text):
+        para = text[m.end():].lstrip("\n").split("\n\n")[0]
+        found["rule " + m.group(1)] = para
+    return found
+
+
+@test("grade-steps", "every step and rule of each variant's LAB.md has a broken case that violates it (E1000_STEPS, VIRTIO_STEPS), and every one not graded says so in LAB.md")
+def grade_steps(t):
+    h = load_handout()
+    with open(os.path.join(REPO, "LAB.md")) as f:
+        lab = f.read()
+    tables = {"e1000": ([E1000_STEPS], set(BROKEN) | set(GUEST_BROKEN)),
+              "udp": ([E1000_STEPS], set(BROKEN) | set(GUEST_BROKEN)),
+              "virtio": ([VIRTIO_STEPS], set(VIRTIO_BROKEN))}
+    t.check(sorted(tables) == sorted(h.VARIANTS), "grade-steps knows the variants %s, "
+            "tools/handout.py has %s" % (sorted(tables), sorted(h.VARIANTS)))
+    for variant, (dicts, cases) in tables.items():
+        steps = lab_steps(h.variant_sections(lab, "LAB.md", variant))
+        steps = {k: v for k, v in steps.items()
+                 if k.split()[0] not in STEPS_ELSEWHERE.get(variant, ())}
+        mapped = {}
+        for d in dicts:
+            mapped.update(d)
+        t.check(sorted(steps) == sorted(mapped), "%s: LAB.md's steps and rules and the tables "
+                "differ:\n  only in LAB.md: %s\n  only in the tables: %s"
+                % (variant, sorted(set(steps) - set(mapped)), sorted(set(mapped) - set(steps))))
+        unchecked = []
+        for sid, names in sorted(mapped.items()):
+            if names == "unchecked":
+                t.check(UNCHECKED_RE.search(steps[sid]), "%s: %r is unchecked, but LAB.md does "
+                        "not say there that it is not graded:\n%s" % (variant, sid, steps[sid]))
+                unchecked.append(sid)
+                continue
+            t.check(isinstance(names, list) and names, "%s: %r names no broken case" % (variant, sid))
+            t.check(not set(names) - cases, "%s: %r names cases that are not in the broken "
+                    "tables: %s" % (variant, sid, sorted(set(names) - cases)))
+            t.check(not UNCHECKED_RE.search(steps[sid]), "%s: LAB.md says %r is not graded, "
+                    "but it has broken cases" % (variant, sid))
+        t.step("%s: %d steps and rules, %d graded, unchecked: %s"
+               % (variant, len(steps), len(steps) - len(unchecked), ", ".join(unchecked) or "none"))
 
 
 @test("grade-solution", "the reference solution scores M/M, as the e1000 and as the virtio-net assignment; results.json has Gradescope's keys and types")

@@ -175,13 +175,16 @@ QEMUOPTS = -machine virt -bios none -kernel $K/kernel -m 128M -smp $(CPUS) -nogr
 check-tools:
 	@sh tools/setup.sh
 
-# A host port already taken gets one line that names it and PORTBASE=.
-PORTS = python3 tools/ports.py $@ $(PORTBASE)
+# $(call ports,NAME=PROTO:PORT ...) in a recipe: if a host port is taken,
+# stop before the recipe runs, with tools/ports.py's one line that names it
+# and PORTBASE= (rather than QEMU's "Could not set up host forwarding rule").
+ports = $(eval ports_busy := $(shell python3 tools/ports.py $@ $(PORTBASE) $(1)))$(if \
+	$(ports_busy),$(error $(ports_busy)))
 QEMUPORTS = FWDPORT=udp:$(FWDPORT) FWDPORT2=udp:$(FWDPORT2) WEBPORT=tcp:$(WEBPORT)
 
 qemu qemu-gdb: WEBPORT ?= $(shell echo $$(( $(PORTBASE) + 5 )))
 qemu: check-tools all
-	@$(PORTS) $(QEMUPORTS)
+	@$(call ports,$(QEMUPORTS))
 	@rm -f $(PCAP)
 	@echo "*** Web: run httpd in the guest, then open http://127.0.0.1:$(WEBPORT)/"
 	$(QEMU) $(QEMUOPTS)
@@ -192,15 +195,15 @@ qemu-cmd:
 
 # The host side of the network lab: the peer that nettests talks to.
 server:
-	@$(PORTS) SERVERPORT=udp:$(SERVERPORT) DNSPORT=udp:$(DNSPORT) HTTPPORT=tcp:$(HTTPPORT) \
-		ECHOPORT=tcp:$(ECHOPORT) SINKPORT=tcp:$(SINKPORT)
+	@$(call ports,SERVERPORT=udp:$(SERVERPORT) DNSPORT=udp:$(DNSPORT) HTTPPORT=tcp:$(HTTPPORT) \
+		ECHOPORT=tcp:$(ECHOPORT) SINKPORT=tcp:$(SINKPORT))
 	python3 server.py -v --port $(SERVERPORT) --dns-port $(DNSPORT) \
 		--fwd-port $(FWDPORT) --fwd-port2 $(FWDPORT2) \
 		--http-port $(HTTPPORT) --echo-port $(ECHOPORT) --sink-port $(SINKPORT)
 
 # .gdbinit is rewritten on every run, so it always names this run's GDBPORT.
 qemu-gdb: check-tools all
-	@$(PORTS) $(QEMUPORTS) GDBPORT=tcp:$(GDBPORT)
+	@$(call ports,$(QEMUPORTS) GDBPORT=tcp:$(GDBPORT))
 	sed "s/:GDBPORT/:$(GDBPORT)/" .gdbinit.tmpl > .gdbinit
 	@rm -f $(PCAP)
 	@echo "*** QEMU waits for gdb: run gdb-multiarch in this directory (port $(GDBPORT))."

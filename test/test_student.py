@@ -260,3 +260,70 @@ def gradetree(t):
         t.check(copy("Makefile").endswith("# changed\n"), "the Makefile was not copied")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@test("grade-below-full", "make grade below full marks: its last line says so in its own words (not make's \"*** ... Error 1\") and make exits non-zero")
+def grade_below_full(t):
+    from test_grade import BROKEN, broken_driver
+    work = tempfile.mkdtemp(prefix="grade-below-full-")
+    try:
+        tree = copy_tree(os.path.join(work, "tree"))
+        with open(os.path.join(tree, "kernel", "e1000.c"), "w") as f:
+            f.write(broken_driver(t, "no ring-full check", BROKEN["no ring-full check"][0]))
+        res = sh(t, ["make", "grade", "GRADEFLAGS=driver-tx"], tree,
+                 GRADE_TIMEOUT + BUILD_TIMEOUT, "make grade")
+        lines = res.stdout.strip().splitlines()
+        t.transcript.append("  " + "\n  ".join(lines[-3:]))
+        t.check(res.returncode != 0, "make grade exited 0 below full marks")
+        t.check(SCORE_RE.search(res.stdout) and SCORE_RE.search(res.stdout).group(1) == "0",
+                "the grader did not score driver-tx 0:\n" + res.stdout[-2000:])
+        t.reject(res.stdout, r"\*\*\* \[.*\] Error \d", "make grade's output")
+        t.check(re.search(r"make grade: not full marks", lines[-1]),
+                "make grade's last line does not say the score is below full: %r" % lines[-1])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def free_base():
+    """A PORTBASE whose eight ports are free, tcp and udp."""
+    import random
+    import socket
+    for _ in range(100):
+        base = random.randrange(30000, 60000, 8)
+        try:
+            for port in range(base, base + 8):
+                for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                    with socket.socket(socket.AF_INET, kind) as s:
+                        s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free PORTBASE found")
+
+
+@test("ports", "a host port already taken: make qemu, make qemu-gdb and make server each stop before they start anything, with one line naming the port and PORTBASE=; with the ports free they go on")
+def ports(t):
+    import socket
+    base = free_base()
+    # make -n: the check runs as make expands the recipe, so a dry run shows
+    # what a real one does, without starting QEMU or server.py.
+    for target, proto, offset, name in (("qemu", "udp", 3, "FWDPORT"), ("qemu-gdb", "tcp", 0, "GDBPORT"),
+                                        ("server", "tcp", 6, "HTTPPORT")):
+        kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+        with socket.socket(socket.AF_INET, kind) as taken:
+            taken.bind(("127.0.0.1", base + offset))
+            if kind == socket.SOCK_STREAM:
+                taken.listen(1)
+            t.step("%s %d taken" % (proto, base + offset))
+            res = sh(t, ["make", "-n", target, "PORTBASE=%d" % base], REPO, 60, "make " + target)
+        lines = [l for l in res.stdout.splitlines() if "in use" in l]
+        t.transcript.append("  " + "\n  ".join(lines))
+        t.check(res.returncode != 0, "make %s went on with port %d taken:\n%s"
+                % (target, base + offset, res.stdout[-1500:]))
+        t.check(len(lines) == 1 and res.stdout.strip().endswith(lines[0]),
+                "make %s did not end with one line about the port:\n%s" % (target, res.stdout[-1500:]))
+        t.expect(lines[0], r"port %d \(%s, %s\) is in use.*PORTBASE=" % (base + offset, name, proto),
+                 "the line naming the port and PORTBASE=")
+        res = sh(t, ["make", "-n", target, "PORTBASE=%d" % base], REPO, 60, "make " + target)
+        t.check(res.returncode == 0 and re.search(r"qemu-system-riscv64|server\.py", res.stdout),
+                "make %s with the port free again does not go on:\n%s" % (target, res.stdout[-1500:]))

@@ -7,7 +7,8 @@ A port already in use (most often by another `make qemu` or `make server`
 of yours, in another tree or terminal: the ports are derived from the user
 id, so two of them collide) gets one line naming it and the way out,
 PORTBASE=, instead of QEMU's "Could not set up host forwarding rule" or
-Python's "Address already in use".  Exit status 1 then, 0 if all are free.
+Python's "Address already in use": on standard output, where the Makefile
+takes it for its error.  Exit status 1 then, 0 if all are free.
 """
 
 import errno
@@ -40,7 +41,7 @@ def main(argv):
             print("make %s: port %s (%s, %s) is in use, most likely by another make qemu or "
                   "make server of yours; run this one with other ports: make %s PORTBASE=%d "
                   "(and the same PORTBASE for its make server or make qemu)"
-                  % (target, port, name, proto, target, int(base) + 8), file=sys.stderr)
+                  % (target, port, name, proto, target, int(base) + 8))
             return 1
     return 0
 

@@ -855,7 +855,7 @@ def grade_broken_virtio(t):
         shutil.rmtree(work, ignore_errors=True)
 
 
-@test("grade-docs", "LAB.md's table of tests agrees with the grader (names, order, points, needs); every function a hint names exists")
+@test("grade-docs", "LAB.md's table of tests agrees with the grader (names, order, points, needs) and with --list; every function a hint names exists")
 def grade_docs(t):
     g = load_grader()
     with open(os.path.join(REPO, "LAB.md")) as f:
@@ -866,6 +866,16 @@ def grade_docs(t):
     grader = [(x.name, x.points, tuple(x.needs)) for x in g.TESTS]
     t.check(table == grader, "LAB.md's table and the grader's TESTS differ:\n  LAB.md: %s\n  grader: %s"
             % (table, grader))
+    # ./grade-lab-net --list prints the same, needs included (LAB.md says so).
+    res = subprocess.run([sys.executable, GRADER, "--list"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True)
+    listed = {l.split()[0]: l.split()[1:] for l in res.stdout.splitlines()[1:] if l.strip()}
+    t.check(res.returncode == 0 and "needs" in res.stdout.splitlines()[1], "--list has no "
+            "needs column:\n" + res.stdout)
+    for name, points, needs in table:
+        row = listed.get(name, [])
+        t.check(row[:1] == [str(points)] and " ".join(needs) in " ".join(row[1:]),
+                "--list's row for %s is %r, not %d points needing %s" % (name, row, points, needs))
 
     defined = set()
     for name in os.listdir(os.path.join(REPO, "kernel")):

@@ -105,7 +105,7 @@ def check_commands(t, tree, text, where, strict, checked):
                 "%s runs %s in the guest: no user/%s.c" % (where, prog, prog))
 
 
-@test("student-readme", "every variant's handout README is the students': no instructor matters, names only shipped files (its variant's among them), every tool it or LAB.md runs is in setup.sh")
+@test("student-readme", "every variant's handout README is the students': no instructor matters, names only shipped files (its variant's among them), every tool it or LAB.md runs is in setup.sh; the handout stands alone: run_tests.py --list works, the Makefile runs only shipped tools, has no instructor's target, and its comments hold for the variant")
 def student_readme(t):
     work = tempfile.mkdtemp(prefix="student-readme-")
     try:
@@ -176,6 +176,41 @@ def check_variant_readme(t, work, src, variant, files, checked):
     check_paths(t, out, quoted, "README.md")
     check_commands(t, out, text, "README.md", True, checked)
     check_commands(t, out, lab, "LAB.md", False, checked)
+    check_whole(t, out, variant, text)
+
+
+# Makefile targets that only the instructor's tree can run.
+INSTRUCTOR_TARGETS = ("handout", "gradescope")
+TOOL_RE = re.compile(r"(?:^\t.*?\b|\$\(shell )(?:python3|sh) ((?:tools|test)/[\w./-]+|[\w-]+\.py)\b",
+                     re.M)
+
+
+def check_whole(t, out, variant, readme):
+    """The handout stands alone: its test runner lists its tests, its
+    Makefile runs only tools it ships and no instructor's target, and the
+    Makefile's comments hold for the variant."""
+    res = sh(t, [sys.executable, "test/run_tests.py", "--list"], out, 60, "run_tests.py --list")
+    t.check(res.returncode == 0 and "Traceback" not in res.stdout,
+            "the %s handout's run_tests.py --list fails:\n%s" % (variant, res.stdout[-2000:]))
+    with open(os.path.join(out, "Makefile")) as f:
+        make = f.read()
+    targets = set(re.findall(r"^([\w-]+):", make, re.M))
+    t.check(not targets & set(INSTRUCTOR_TARGETS), "the %s handout's Makefile has the "
+            "instructor's targets %s" % (variant, sorted(targets & set(INSTRUCTOR_TARGETS))))
+    tools = sorted(set(TOOL_RE.findall(make)))
+    t.step("%s: run_tests.py lists %d tests; the Makefile runs %s"
+           % (variant, len(res.stdout.splitlines()), " ".join(tools)))
+    for tool in tools:
+        t.check(os.path.exists(os.path.join(out, tool)), "the %s handout's Makefile runs %s, "
+                "which the handout lacks" % (variant, tool))
+    for section in re.findall(r"README's \"?([A-Z][\w ]*?)\"?[).,;]", make):
+        t.check(re.search(r"^#+ %s" % re.escape(section), readme, re.M),
+                "the %s handout's Makefile cites the README's %r, which its README lacks"
+                % (variant, section))
+    card = handout.VARIANTS[variant][2]
+    for nic in re.findall(r"NIC=(\w+) \(the default", make):
+        t.check(nic == card, "the %s handout's Makefile calls NIC=%s the default; it is %s"
+                % (variant, nic, card))
 
 
 def identity(path):

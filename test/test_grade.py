@@ -289,6 +289,11 @@ def handout_markers(t):
             else:
                 t.check(got == want, "%s as %s: expected %r, got %r" % (text, variant, want, got))
             t.step("%s: %r" % (variant, got))
+    # The Makefile's sections: per variant, and the instructor's, in no handout.
+    make = "a\n# >>> only instructor\nh\n# <<< only\n# >>> only virtio\nv\n# <<< only\nb\n"
+    for variant, want in (("e1000", "a\nb\n"), ("virtio", "a\nv\nb\n")):
+        got = h.variant_sections(make, "Makefile", variant, h.SECTIONED["Makefile"])
+        t.check(got == want, "Makefile as %s: expected %r, got %r" % (variant, want, got))
 
 
 def boot_handout(t, out, work):

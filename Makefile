@@ -235,7 +235,7 @@ fuzz: check-tools all
 
 .PHONY: fuzz
 
-# ---- grading and the student handout ------------------------------------------
+# ---- grading and submitting ----------------------------------------------------
 # `make grade` copies the sources (no build output) to $(GRADEDIR), builds
 # them there from scratch and grades that copy, so a `make qemu` running here
 # keeps its kernel and fs.img; the captures of failed tests (packets-NAME.pcap)

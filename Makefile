@@ -1,7 +1,9 @@
 # Makefile: build the kernel and file-system image, run them under QEMU, run the tests.
 #   make            kernel/kernel and fs.img
-#   make qemu       boot to a shell (quit with Ctrl-a x); NIC=virtio for virtio-net
+#   make qemu       boot to a shell (quit with Ctrl-a x); NIC= picks the card
 #   make qemu-gdb   boot, waiting for gdb-multiarch on $(GDBPORT)
+#   make server     the host side that nettests talks to
+#   make grade      grade the lab (./grade-lab-net) in a copy of the tree
 #   make test       every test (test/run_tests.py)
 
 K = kernel
@@ -25,7 +27,9 @@ ASFLAGS = $(CFLAGS)
 LDFLAGS = -z max-page-size=4096
 
 # Ports derived from the user id, so that people sharing a machine do not
-# collide; any of them can be overridden on the command line.
+# collide; any of them can be overridden on the command line.  Two trees of
+# one user collide: give one `PORTBASE=` another base (tools/ports.py says
+# so when a port is taken), the same for its make qemu and make server.
 PORTBASE := $(shell echo $$(( 25000 + ($$(id -u) % 1000) * 8 )))
 GDBPORT    ?= $(PORTBASE)
 SERVERPORT ?= $(shell echo $$(( $(PORTBASE) + 1 )))
@@ -144,14 +148,20 @@ comma := ,
 NETDEV ?= user,id=net0,hostfwd=udp:127.0.0.1:$(FWDPORT)-:2000,hostfwd=udp:127.0.0.1:$(FWDPORT2)-:2001$(WEBFWD)
 PCAP ?= packets.pcap
 
+# >>> only e1000 udp instructor
 # The card: NIC=e1000 (the default: the Intel card on PCI) or NIC=virtio
 # (virtio-net in virtio-mmio slot 1, next to the disk in slot 0).
+# <<< only
+# >>> only virtio instructor
+# The card: NIC=virtio (the default in the virtio-net assignment, whose
+# tools/variant says virtio: virtio-net in virtio-mmio slot 1, next to the
+# disk in slot 0) or NIC=e1000 (the Intel card on PCI).
+# <<< only
 # NIC=virtio-timer is the same card with QEMU sending on a timer rather than
 # at once (tx=timer): fewer wake-ups of QEMU's main loop for longer delays
-# (`make bench` shows both; see the README's Performance).  The
-# kernel uses whichever it finds; the capture is taken on the back end,
-# so it is the same for both.  A handout of the virtio-net assignment
-# (tools/variant says virtio) drives virtio-net unless told otherwise.
+# (`make bench` measures both, in bench/results.md).  The kernel uses
+# whichever it finds; the capture is taken on the back end, so it is the
+# same for both.
 NIC ?= $(if $(filter virtio,$(shell cat tools/variant 2>/dev/null)),virtio,e1000)
 ifeq ($(NIC),e1000)
 NICDEV = -device e1000,netdev=net0,bus=pcie.0,romfile=
@@ -174,8 +184,16 @@ QEMUOPTS = -machine virt -bios none -kernel $K/kernel -m 128M -smp $(CPUS) -nogr
 check-tools:
 	@sh tools/setup.sh
 
+# $(call ports,NAME=PROTO:PORT ...) in a recipe: if a host port is taken,
+# stop before the recipe runs, with tools/ports.py's one line that names it
+# and PORTBASE= (rather than QEMU's "Could not set up host forwarding rule").
+ports = $(eval ports_busy := $(shell python3 tools/ports.py $@ $(PORTBASE) $(1)))$(if \
+	$(ports_busy),$(error $(ports_busy)))
+QEMUPORTS = FWDPORT=udp:$(FWDPORT) FWDPORT2=udp:$(FWDPORT2) WEBPORT=tcp:$(WEBPORT)
+
 qemu qemu-gdb: WEBPORT ?= $(shell echo $$(( $(PORTBASE) + 5 )))
 qemu: check-tools all
+	@$(call ports,$(QEMUPORTS))
 	@rm -f $(PCAP)
 	@echo "*** Web: run httpd in the guest, then open http://127.0.0.1:$(WEBPORT)/"
 	$(QEMU) $(QEMUOPTS)
@@ -186,12 +204,15 @@ qemu-cmd:
 
 # The host side of the network lab: the peer that nettests talks to.
 server:
+	@$(call ports,SERVERPORT=udp:$(SERVERPORT) DNSPORT=udp:$(DNSPORT) HTTPPORT=tcp:$(HTTPPORT) \
+		ECHOPORT=tcp:$(ECHOPORT) SINKPORT=tcp:$(SINKPORT))
 	python3 server.py -v --port $(SERVERPORT) --dns-port $(DNSPORT) \
 		--fwd-port $(FWDPORT) --fwd-port2 $(FWDPORT2) \
 		--http-port $(HTTPPORT) --echo-port $(ECHOPORT) --sink-port $(SINKPORT)
 
 # .gdbinit is rewritten on every run, so it always names this run's GDBPORT.
 qemu-gdb: check-tools all
+	@$(call ports,$(QEMUPORTS) GDBPORT=tcp:$(GDBPORT))
 	sed "s/:GDBPORT/:$(GDBPORT)/" .gdbinit.tmpl > .gdbinit
 	@rm -f $(PCAP)
 	@echo "*** QEMU waits for gdb: run gdb-multiarch in this directory (port $(GDBPORT))."
@@ -223,7 +244,7 @@ fuzz: check-tools all
 
 .PHONY: fuzz
 
-# ---- grading and the student handout ------------------------------------------
+# ---- grading and submitting ----------------------------------------------------
 # `make grade` copies the sources (no build output) to $(GRADEDIR), builds
 # them there from scratch and grades that copy, so a `make qemu` running here
 # keeps its kernel and fs.img; the captures of failed tests (packets-NAME.pcap)
@@ -232,12 +253,24 @@ fuzz: check-tools all
 # --json path is relative to it.  A tree never built (no fs.img, so no QEMU
 # can be running from it) is built too, so that `make qemu-cmd` and
 # ./grade-lab-net work in it afterwards, as they did when `make grade` built here.
+#
+# A score below full ends with a line of its own that says so, and make
+# exits with status 2: grade-run leaves the grader's status in
+# $(GRADEDIR)/.status, and grade stops on it, so that the last line is not
+# make's "*** [Makefile] Error 1", which reads like a failed build.
 GRADEDIR = .grade
-grade: check-tools
+grade: grade-run
+	@$(if $(filter-out 0,$(shell cat $(GRADEDIR)/.status 2>/dev/null || echo 1)),$(error \
+	make grade: $(if $(filter 1,$(shell cat $(GRADEDIR)/.status 2>/dev/null)),not full \
+	marks: the failed tests and their hints are above,the grader stopped with status \
+	$(shell cat $(GRADEDIR)/.status 2>/dev/null))))
+grade-run: check-tools
 	python3 tools/gradetree.py $(GRADEDIR)
 	$(MAKE) -C $(GRADEDIR) all
-	$(GRADEDIR)/grade-lab-net --keep $(CURDIR) $(GRADEFLAGS)
+	@rm -f $(GRADEDIR)/.status
+	@$(GRADEDIR)/grade-lab-net --keep $(CURDIR) $(GRADEFLAGS); echo $$? > $(GRADEDIR)/.status
 
+# >>> only instructor
 # The student tree without the solution, for the assignment variant LAB
 # (tools/handout.py lists them): handout/xv6-net (the default, e1000) or
 # handout/xv6-net-LAB, and its tarball.
@@ -250,18 +283,21 @@ handout:
 gradescope:
 	python3 tools/gradescope.py --lab $(LAB)
 
+.PHONY: handout gradescope
+# <<< only
+
 # The student's side: submission.zip with the files they write (their
 # tree's variant, tools/variant), to upload to Gradescope.
 zipball:
 	python3 tools/zipball.py
 
-.PHONY: grade handout gradescope zipball
+.PHONY: grade grade-run zipball
 
 # ---- performance ----------------------------------------------------------------
 # `make bench` measures the network data path: fresh boots of this kernel and
 # of the ceiling kernel (CEILING=1, built in a scratch copy), and `make grade`
 # (also in a scratch copy); it writes bench/results.md and bench/results.json
-# (see the README's "Performance").  BENCHFLAGS passes options, e.g.
+# (bench/results.md has the last figures).  BENCHFLAGS passes options, e.g.
 # BENCHFLAGS='--boots 5 --no-grade'; see tools/bench.py --help.
 # Every card side by side (virtio-net twice: see NIC), unless NIC= on the
 # command line names one.

@@ -327,13 +327,6 @@ e1000_sync(void)
   release(&e1000_lock);
 }
 
-// Mark slot i in a DD bitmap.
-static void
-dd_set(uchar *map, int i)
-{
-  map[i / 8] |= 1 << (i % 8);
-}
-
 // A snapshot of both rings for ringinfo() (httpd's /net page draws it):
 // the registers and every slot's DD bit.  It only reads, so the picture
 // may be a little behind a ring in motion.
@@ -344,6 +337,7 @@ e1000_ringinfo(struct ringinfo *ri)
                  "ringinfo too small for the rings");
   memset(ri, 0, sizeof(*ri));
   ri->present = 1;
+  ri->kind = RING_E1000;
   ri->tx_size = TX_RING_SIZE;
   ri->rx_size = RX_RING_SIZE;
   ri->tx_head = rd(E1000_TDH);
@@ -352,8 +346,8 @@ e1000_ringinfo(struct ringinfo *ri)
   ri->rx_tail = rd(E1000_RDT);
   for(int i = 0; i < TX_RING_SIZE; i++)
     if(tx_ring[i].status & E1000_TXD_STAT_DD)
-      dd_set(ri->tx_dd, i);
+      ringinfo_mark(ri->tx_dd, i);
   for(int i = 0; i < RX_RING_SIZE; i++)
     if(rx_ring[i].status & E1000_RXD_STAT_DD)
-      dd_set(ri->rx_dd, i);
+      ringinfo_mark(ri->rx_dd, i);
 }

@@ -168,8 +168,9 @@ for_us(const uchar *dst)
   return memcmp(dst, net_mac, ETH_ALEN) == 0 || memcmp(dst, bcast_mac, ETH_ALEN) == 0;
 }
 
-// A frame from the driver.  The device already filters by address; the
-// check here keeps the stack correct when it is fed frames some other way.
+// A frame from the driver.  The e1000 filters by address already (its
+// receive address registers); virtio-net without a control queue filters
+// nothing (virtio_net.c), so the check here is what drops others' frames.
 void
 eth_input(struct mbuf *m)
 {

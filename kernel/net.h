@@ -216,6 +216,8 @@ void e1000_init(volatile uint32 *regs);
 int  e1000_transmit(struct mbuf *m);   // -1 if the ring is full; caller frees
 void e1000_sync(void);                 // settle counters and sent mbufs for netinfo
 void e1000_ringinfo(struct ringinfo *ri);   // a read-only look at both rings
+// Mark slot i in one of struct ringinfo's bitmaps.
+static inline void ringinfo_mark(uchar *map, int i) { map[i / 8] |= 1 << (i % 8); }
 
 // ethernet.c: the interface itself.
 extern const struct netdev *net_dev;

@@ -66,15 +66,25 @@ struct sockinfo {
   int rto_ms;        // current retransmission timeout
 };
 
-// The e1000's descriptor rings as ringinfo() reports them: where the
-// device (head) and the driver (tail) are, and which slots have DD set.
+// The card's rings as ringinfo() reports them (httpd's /net draws them).
+// The e1000 (RING_E1000): where the device (head) and the driver (tail)
+// are, and which slots have DD set.  virtio-net (RING_VIRTIO): each
+// queue's avail->idx and used->idx, and which transmit slots and receive
+// descriptors the card holds (offered, not handed back yet); head is the
+// one the card takes next, tail the next transmit slot the driver fills
+// (-1: none).
 #define RINGINFO_MAXSLOTS 256
+#define RING_E1000  0
+#define RING_VIRTIO 1
 struct ringinfo {
-  int present;                         // 1 if an e1000 was found
+  int present;                         // 1 if the card has rings to show
+  int kind;                            // RING_*
   int tx_size, tx_head, tx_tail;
   int rx_size, rx_head, rx_tail;
-  uchar tx_dd[RINGINFO_MAXSLOTS / 8];  // bit i of byte i/8: slot i has DD
-  uchar rx_dd[RINGINFO_MAXSLOTS / 8];
+  int tx_avail, tx_used;               // virtio-net: the queues' indexes
+  int rx_avail, rx_used;
+  uchar tx_dd[RINGINFO_MAXSLOTS / 8];  // bit i of byte i/8: slot i has DD (e1000),
+  uchar rx_dd[RINGINFO_MAXSLOTS / 8];  // or the card holds it (virtio-net)
 };
 
 #define NETINFO_MAXCOUNTERS 100

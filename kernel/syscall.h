@@ -37,5 +37,5 @@
 #define SYS_listen   39  // TCP: accept connections on the bound port
 #define SYS_accept   40  // TCP: wait for a connection; a new fd and the peer
 #define SYS_shutdown 41  // TCP: send FIN (SHUT_WR), keep reading
-#define SYS_ringinfo 42  // the e1000's two descriptor rings, for /net
+#define SYS_ringinfo 42  // the card's two rings (or queues), for /net
 #define SYS_sockopt  43  // TCP: set an option (SO_RCVTIMEO)

@@ -366,8 +366,47 @@ virtio_net_tick(void)
   }
 }
 
+// Mark in map what the card holds of a queue: the entries from used->idx up
+// to avail->idx, each a chain head (a slot's head is 2 * slot on transmit,
+// hence per).  The index of the head it takes next, or -1 if it holds none.
+static int
+card_holds(struct virtq *q, uchar *map, int per, int size)
+{
+  uint16 used = *(volatile uint16 *)&q->used->idx, avail = q->avail->idx;
+  int n = (uint16)(avail - used);
+
+  for(int k = 0; k < n && k < q->num; k++)
+    ringinfo_mark(map, q->avail->ring[(uint16)(used + k) % q->num] / per % size);
+  return n ? q->avail->ring[used % q->num] / per % size : -1;
+}
+
+// A snapshot of both queues for ringinfo() (httpd's /net page draws it).
+// It only reads, so a queue in motion may be a little ahead of it.
+static void
+virtio_net_ringinfo(struct ringinfo *ri)
+{
+  _Static_assert(RX_NUM <= RINGINFO_MAXSLOTS && TX_SLOTS <= RINGINFO_MAXSLOTS,
+                 "ringinfo too small for the queues");
+  memset(ri, 0, sizeof(*ri));
+  ri->present = 1;
+  ri->kind = RING_VIRTIO;
+  acquire(&vnet_lock);
+  ri->tx_size = TX_SLOTS;
+  ri->tx_avail = txq.avail->idx;
+  ri->tx_used = *(volatile uint16 *)&txq.used->idx;
+  ri->tx_head = card_holds(&txq, ri->tx_dd, 2, TX_SLOTS);
+  ri->tx_tail = tx_next;
+  release(&vnet_lock);
+  ri->rx_size = RX_NUM;
+  ri->rx_avail = rxq.avail->idx;
+  ri->rx_used = *(volatile uint16 *)&rxq.used->idx;
+  ri->rx_head = card_holds(&rxq, ri->rx_dd, 1, RX_NUM);
+  ri->rx_tail = -1;
+}
+
 static const struct netdev virtio_netdev = {
   .name = "virtio-net",
+  .ringinfo = virtio_net_ringinfo,
   .transmit = virtio_net_transmit,
   .sync = virtio_net_sync,
   .intr = virtio_net_intr,

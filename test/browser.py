@@ -2,13 +2,14 @@
 
 Run as root through `unshare --net` (test_tcp.py's tcp-browser does):
 
-    unshare --net -- python3 test/browser.py OUTDIR
+    unshare --net -- python3 test/browser.py OUTDIR [NIC]
 
 In the new namespace only loopback exists, and this script brings it up;
 QEMU forwards 127.0.0.1:PORT to the guest's port 80, Chromium loads the
 pages with its background networking off, and nothing either of them
 tries can leave the machine.  Writes OUTDIR/index.dom, net1.dom, net2.dom
-and net.png, and prints one "browser: ..." line per step.
+and net.png, and prints one "browser: ..." line per step.  NIC: the
+Makefile's card (default: its default).
 """
 
 import os
@@ -44,8 +45,10 @@ def main():
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     port = qemu.free_port("tcp")
     profile = tempfile.mkdtemp(prefix="chromium-")
-    g = qemu.Guest.boot({"NETDEV": "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:80" % port},
-                        log_path=os.path.join(out, "tcp-browser.console.log"))
+    make_vars = {"NETDEV": "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:80" % port}
+    if len(sys.argv) > 2:
+        make_vars["NIC"] = sys.argv[2]
+    g = qemu.Guest.boot(make_vars, log_path=os.path.join(out, "tcp-browser.console.log"))
     try:
         g.wait_prompt(60)
         g.send("httpd &\n")

@@ -44,6 +44,18 @@ sys.path.insert(0, TEST_DIR)
 import qemu  # noqa: E402
 
 REPO = qemu.REPO
+# A copy of the tree for a test that builds or grades one of its own: no git,
+# build products or captures, nor the fuzzers' corpora, which robust-host
+# rewrites while other tests run beside it.
+COPY_IGNORE = shutil.ignore_patterns(".git", ".grade", "handout", "logs", "__pycache__",
+                                     "packets*.pcap", "*.tar.gz", "fuzz-*", "crash-*")
+
+
+def copy_tree(dst):
+    shutil.copytree(REPO, dst, ignore=COPY_IGNORE, symlinks=True, copy_function=qemu.copy2_sparse)
+    return dst
+
+
 BOOT_TIMEOUT = 60          # seconds from QEMU start to the first prompt
 RUN_TIMEOUT = 30           # default for one shell command
 SHOWN_OUTPUT_LINES = 20    # per step in a failure transcript

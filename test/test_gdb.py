@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 import qemu
 from run_tests import REPO, test
@@ -15,6 +16,10 @@ GDB_TIMEOUT = 60          # the whole gdb session
 TX_CMD = "nettests -p %d txone"
 TDT, TDH = 0x3818, 0x3810  # register offsets (e1000_dev.h), read through `regs`
 TXONE_FRAME = 14 + 20 + 8 + len("txone ") + 300   # Ethernet, IPv4, UDP, payload
+DHCP_FRAME = 14 + 20 + 8 + 300                     # a DISCOVER or REQUEST
+# As a student types after the prompt: by then the DHCP client has sent its
+# two broadcasts, the walkthrough's first two stops.
+TYPING = 5
 
 
 def gdbinit_for(port, workdir):
@@ -30,8 +35,10 @@ def gdbinit_for(port, workdir):
 def gdb_script(port, workdir):
     """gdb's commands: stop in e1000_transmit, look, finish the call, look again."""
     reg = "regs[%d]" % (TDT // 4)
-    cmds = ["break e1000_transmit", "continue",
-            "bt",
+    cmds = ["break e1000_transmit", "continue"]
+    for i in (1, 2):   # the DHCP client's DISCOVER and REQUEST (LAB.md says so)
+        cmds += ["printf \"DHCP%d_LEN %%d\\n\", m->len" % i, "bt 6", "continue"]
+    cmds += ["bt",
             "printf \"MBUF_LEN %d\\n\", m->len",
             "printf \"TX_SLOTS %d\\n\", sizeof(tx_ring) / sizeof(tx_ring[0])",
             "printf \"TDT_BEFORE %d\\n\", " + reg,
@@ -52,7 +59,7 @@ def value(out, key):
     return int(m.group(1)) if m else None
 
 
-@test("gdb", "gdb-multiarch breaks in e1000_transmit during nettests txone; mbuf and TDT are sane")
+@test("gdb", "gdb-multiarch breaks in e1000_transmit as LAB.md walks through it: the DHCP client's two broadcasts from dhcp_tick first, then nettests txone's datagram; mbuf and TDT are sane")
 def gdb(t):
     t.need(GDB, "gdb-multiarch")
     port = qemu.free_port("tcp")
@@ -81,6 +88,7 @@ def gdb(t):
                                 start_new_session=True)
         t.step("wait for the prompt (gdb lets the guest run)")
         g.wait_prompt(60)
+        time.sleep(TYPING)
         t.send(TX_CMD % qemu.free_port("udp") + "\n")
         try:
             out, _ = gdbp.communicate(timeout=GDB_TIMEOUT)
@@ -96,6 +104,17 @@ def gdb(t):
         shutil.rmtree(workdir, ignore_errors=True)
 
     t.expect(out, r"Breakpoint 1, (0x[0-9a-f]+ in )?e1000_transmit \(", "gdb stopping in e1000_transmit")
+    # LAB.md's walkthrough: the first two stops are the DHCP client's, from
+    # the timer interrupt, before txone is typed.
+    for i in (1, 2):
+        t.check(value(out, "DHCP%d_LEN" % i) == DHCP_FRAME, "stop %d: m->len %s; LAB.md says the "
+                "first two stops are DHCP broadcasts of %d bytes" % (i, value(out, "DHCP%d_LEN" % i),
+                                                                     DHCP_FRAME))
+    dhcp_bts = re.findall(r"^DHCP\d_LEN \d+\n((?:#.*\n)+)", out, re.M)
+    t.check(len(dhcp_bts) == 2 and all("dhcp_tick" in bt for bt in dhcp_bts),
+            "the first two stops should come from dhcp_tick(), as LAB.md says:\n%s" % dhcp_bts)
+    out = out[out.index("DHCP2_LEN"):]
+    out = out[out.index("\n#", out.index("Breakpoint 1")) + 1:] if "Breakpoint 1" in out else out
     frames = re.findall(r"^#(\d+)\s+.*?\b(\w+) \(", out, re.M)
     names = [f[1] for f in frames]
     t.check(len(frames) >= 5 and names[0] == "e1000_transmit",

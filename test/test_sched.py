@@ -7,8 +7,7 @@ import subprocess
 import tempfile
 
 import qemu
-from run_tests import test
-from test_grade import copy_tree
+from run_tests import copy_tree, test
 
 SPINNERS = 3            # user/schedtest.c; one per hart (CPUS=3)
 # Every snapshot must show all spinners running: with nothing else

@@ -105,7 +105,7 @@ def check_commands(t, tree, text, where, strict, checked):
                 "%s runs %s in the guest: no user/%s.c" % (where, prog, prog))
 
 
-@test("student-readme", "every variant's handout README is the students': no instructor matters, names only shipped files (its variant's among them), every tool it or LAB.md runs is in setup.sh")
+@test("student-readme", "every variant's handout README is the students': no instructor matters, names only shipped files (its variant's among them), every tool it or LAB.md runs is in setup.sh; the handout stands alone: run_tests.py --list works, the Makefile runs only shipped tools, has no instructor's target, and its comments hold for the variant")
 def student_readme(t):
     work = tempfile.mkdtemp(prefix="student-readme-")
     try:
@@ -176,6 +176,41 @@ def check_variant_readme(t, work, src, variant, files, checked):
     check_paths(t, out, quoted, "README.md")
     check_commands(t, out, text, "README.md", True, checked)
     check_commands(t, out, lab, "LAB.md", False, checked)
+    check_whole(t, out, variant, text)
+
+
+# Makefile targets that only the instructor's tree can run.
+INSTRUCTOR_TARGETS = ("handout", "gradescope")
+TOOL_RE = re.compile(r"(?:^\t.*?\b|\$\(shell )(?:python3|sh) ((?:tools|test)/[\w./-]+|[\w-]+\.py)\b",
+                     re.M)
+
+
+def check_whole(t, out, variant, readme):
+    """The handout stands alone: its test runner lists its tests, its
+    Makefile runs only tools it ships and no instructor's target, and the
+    Makefile's comments hold for the variant."""
+    res = sh(t, [sys.executable, "test/run_tests.py", "--list"], out, 60, "run_tests.py --list")
+    t.check(res.returncode == 0 and "Traceback" not in res.stdout,
+            "the %s handout's run_tests.py --list fails:\n%s" % (variant, res.stdout[-2000:]))
+    with open(os.path.join(out, "Makefile")) as f:
+        make = f.read()
+    targets = set(re.findall(r"^([\w-]+):", make, re.M))
+    t.check(not targets & set(INSTRUCTOR_TARGETS), "the %s handout's Makefile has the "
+            "instructor's targets %s" % (variant, sorted(targets & set(INSTRUCTOR_TARGETS))))
+    tools = sorted(set(TOOL_RE.findall(make)))
+    t.step("%s: run_tests.py lists %d tests; the Makefile runs %s"
+           % (variant, len(res.stdout.splitlines()), " ".join(tools)))
+    for tool in tools:
+        t.check(os.path.exists(os.path.join(out, tool)), "the %s handout's Makefile runs %s, "
+                "which the handout lacks" % (variant, tool))
+    for section in re.findall(r"README's \"?([A-Z][\w ]*?)\"?[).,;]", make):
+        t.check(re.search(r"^#+ %s" % re.escape(section), readme, re.M),
+                "the %s handout's Makefile cites the README's %r, which its README lacks"
+                % (variant, section))
+    card = handout.VARIANTS[variant][2]
+    for nic in re.findall(r"NIC=(\w+) \(the default", make):
+        t.check(nic == card, "the %s handout's Makefile calls NIC=%s the default; it is %s"
+                % (variant, nic, card))
 
 
 def identity(path):
@@ -260,3 +295,70 @@ def gradetree(t):
         t.check(copy("Makefile").endswith("# changed\n"), "the Makefile was not copied")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@test("grade-below-full", "make grade below full marks: its last line says so in its own words (not make's \"*** ... Error 1\") and make exits non-zero")
+def grade_below_full(t):
+    from test_grade import BROKEN, broken_driver
+    work = tempfile.mkdtemp(prefix="grade-below-full-")
+    try:
+        tree = copy_tree(os.path.join(work, "tree"))
+        with open(os.path.join(tree, "kernel", "e1000.c"), "w") as f:
+            f.write(broken_driver(t, "no ring-full check", BROKEN["no ring-full check"][0]))
+        res = sh(t, ["make", "grade", "GRADEFLAGS=driver-tx"], tree,
+                 GRADE_TIMEOUT + BUILD_TIMEOUT, "make grade")
+        lines = res.stdout.strip().splitlines()
+        t.transcript.append("  " + "\n  ".join(lines[-3:]))
+        t.check(res.returncode != 0, "make grade exited 0 below full marks")
+        t.check(SCORE_RE.search(res.stdout) and SCORE_RE.search(res.stdout).group(1) == "0",
+                "the grader did not score driver-tx 0:\n" + res.stdout[-2000:])
+        t.reject(res.stdout, r"\*\*\* \[.*\] Error \d", "make grade's output")
+        t.check(re.search(r"make grade: not full marks", lines[-1]),
+                "make grade's last line does not say the score is below full: %r" % lines[-1])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def free_base():
+    """A PORTBASE whose eight ports are free, tcp and udp."""
+    import random
+    import socket
+    for _ in range(100):
+        base = random.randrange(30000, 60000, 8)
+        try:
+            for port in range(base, base + 8):
+                for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                    with socket.socket(socket.AF_INET, kind) as s:
+                        s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free PORTBASE found")
+
+
+@test("ports", "a host port already taken: make qemu, make qemu-gdb and make server each stop before they start anything, with one line naming the port and PORTBASE=; with the ports free they go on")
+def ports(t):
+    import socket
+    base = free_base()
+    # make -n: the check runs as make expands the recipe, so a dry run shows
+    # what a real one does, without starting QEMU or server.py.
+    for target, proto, offset, name in (("qemu", "udp", 3, "FWDPORT"), ("qemu-gdb", "tcp", 0, "GDBPORT"),
+                                        ("server", "tcp", 6, "HTTPPORT")):
+        kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+        with socket.socket(socket.AF_INET, kind) as taken:
+            taken.bind(("127.0.0.1", base + offset))
+            if kind == socket.SOCK_STREAM:
+                taken.listen(1)
+            t.step("%s %d taken" % (proto, base + offset))
+            res = sh(t, ["make", "-n", target, "PORTBASE=%d" % base], REPO, 60, "make " + target)
+        lines = [l for l in res.stdout.splitlines() if "in use" in l]
+        t.transcript.append("  " + "\n  ".join(lines))
+        t.check(res.returncode != 0, "make %s went on with port %d taken:\n%s"
+                % (target, base + offset, res.stdout[-1500:]))
+        t.check(len(lines) == 1 and res.stdout.strip().endswith(lines[0]),
+                "make %s did not end with one line about the port:\n%s" % (target, res.stdout[-1500:]))
+        t.expect(lines[0], r"port %d \(%s, %s\) is in use.*PORTBASE=" % (base + offset, name, proto),
+                 "the line naming the port and PORTBASE=")
+        res = sh(t, ["make", "-n", target, "PORTBASE=%d" % base], REPO, 60, "make " + target)
+        t.check(res.returncode == 0 and re.search(r"qemu-system-riscv64|server\.py", res.stdout),
+                "make %s with the port free again does not go on:\n%s" % (target, res.stdout[-1500:]))

@@ -42,7 +42,10 @@ lines of their own:
 
 Other variants' handouts drop the section; the named ones keep its text
 without the two lines.  So LAB.md and the student README hold every
-variant's text once, and each handout gets its own.
+variant's text once, and each handout gets its own.  The Makefile has
+sections too, between `# >>> only VARIANT ...` and `# <<< only`, and the
+name `instructor` marks a section that no handout keeps (targets that run
+the instructor's tools).
 
 What is copied: every file of the tree except .git, what .gitignore names
 (build output), ELF binaries wherever they are, the handout itself, and the
@@ -85,6 +88,9 @@ VARIANT_FILE = "tools/variant"   # in a handout: its variant's name
 
 MARKER_RE = re.compile(r"^\s*// (>>>|===|<<<) (\w+)((?: \w+)*)\s*$")
 DOC_MARKER_RE = re.compile(r"^<!-- (>>>|<<<) only((?: \w+)*) -->\s*$")
+MAKE_MARKER_RE = re.compile(r"^# (>>>|<<<) only((?: \w+)*)\s*$")
+INSTRUCTOR = "instructor"              # a section name: in no handout
+SECTIONED = {"Makefile": MAKE_MARKER_RE}   # files with sections, besides .md
 STUB_LINE_RE = re.compile(r"^(\s*)//(?: |$)(.*)$")
 BEGIN, STUB, END = (">>>", "solution"), ("===", "stub"), ("<<<", "solution")
 ELF_MAGIC = b"\x7fELF"
@@ -100,7 +106,7 @@ def variant_names(names, where, n):
     """The variants a marker line names, each checked."""
     names = names.split()
     for v in names:
-        if v not in VARIANTS:
+        if v not in VARIANTS and v != INSTRUCTOR:
             raise MarkerError("%s:%d: unknown variant %r (variants: %s)"
                               % (where, n, v, ", ".join(VARIANTS)))
     return names
@@ -143,12 +149,13 @@ def strip_solutions(text, where, variant=DEFAULT_VARIANT):
     return "".join(out), regions
 
 
-def variant_sections(text, where, variant=DEFAULT_VARIANT):
-    """A Markdown text as the variant's handout has it: the sections for
-    other variants dropped, every section marker line removed."""
+def variant_sections(text, where, variant=DEFAULT_VARIANT, marker_re=DOC_MARKER_RE):
+    """A Markdown text (or one of SECTIONED, with its marker_re) as the
+    variant's handout has it: the sections for other variants dropped,
+    every section marker line removed."""
     out, names, opened = [], None, 0
     for n, line in enumerate(text.splitlines(keepends=True), 1):
-        m = DOC_MARKER_RE.match(line)
+        m = marker_re.match(line)
         if m is None:
             if names is None or variant in names:
                 out.append(line)
@@ -247,7 +254,7 @@ def copy_file(src, dst, rel, variant):
     Markdown; returns regions stripped."""
     s, d = os.path.join(src, REPLACED.get(rel, rel)), os.path.join(dst, rel)
     os.makedirs(os.path.dirname(d), exist_ok=True)
-    if not rel.endswith(MARKED_SUFFIXES + DOC_SUFFIXES):
+    if not rel.endswith(MARKED_SUFFIXES + DOC_SUFFIXES) and rel not in SECTIONED:
         shutil.copy2(s, d)
         return 0
     try:
@@ -256,7 +263,9 @@ def copy_file(src, dst, rel, variant):
     except UnicodeDecodeError:
         shutil.copy2(s, d)
         return 0
-    if rel.endswith(DOC_SUFFIXES):
+    if rel in SECTIONED:
+        out, regions = variant_sections(text, rel, variant, SECTIONED[rel]), 0
+    elif rel.endswith(DOC_SUFFIXES):
         out, regions = variant_sections(text, rel, variant), 0
     else:
         out, regions = strip_solutions(text, rel, variant)
@@ -270,7 +279,7 @@ def check_output(dst, files):
     """The written handout holds no marker line."""
     for rel in files:
         pattern = MARKER_RE if rel.endswith(MARKED_SUFFIXES) else \
-            DOC_MARKER_RE if rel.endswith(DOC_SUFFIXES) else None
+            DOC_MARKER_RE if rel.endswith(DOC_SUFFIXES) else SECTIONED.get(rel)
         if pattern is None:
             continue
         try:

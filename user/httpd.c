@@ -7,7 +7,7 @@
 // bench/results.md).
 // "/" is /index.html; "/NAME" is the file NAME in the root directory (the
 // file system has no subdirectories in the image); "/net" is generated:
-// the interface's counters and the e1000's two rings, refreshed every
+// the interface's counters and the card's two rings, refreshed every
 // two seconds by the browser.  A request head is bounded (REQ_MAX), its
 // line too (LINE_MAX, else 414); anything malformed gets 400, a method
 // other than GET or HEAD 405.  A connection idle for IDLE_MS is closed.
@@ -23,7 +23,7 @@
 #define WORKERS   16       // connections served at once; more wait in the backlog
 
 #define OUT_MAX   16384    // a response head and the first piece of its body
-#define PAGE_MAX  12288    // the /net page
+#define PAGE_MAX  16384    // the /net page
 
 // Each worker's buffers.
 struct bufs {
@@ -173,24 +173,32 @@ dd(const uchar *map, int i)
   return map[i / 8] >> (i % 8) & 1;
 }
 
-// One ring, as rows of 32 slots: DD set or not, and where head and tail are.
+// A ring's heading: "NAME: SIZE UNIT, A = a, B = b".
 static char *
-ring(char *p, const char *name, int size, int h, int t, const uchar *map,
-     const char *hname, const char *tname)
+ring_title(char *p, const char *name, int size, const char *unit, const char *a, int av,
+           const char *bn, int bv)
 {
   p = append_str(p, "<h3>");
   p = append_str(p, name);
-  p = append_str(p, " ring: ");
+  p = append_str(p, ": ");
   p = append_uint(p, size);
-  p = append_str(p, " slots, ");
-  p = append_str(p, hname);
+  p = append_str(p, unit);
+  p = append_str(p, a);
   p = append_str(p, " = ");
-  p = append_uint(p, h);
+  p = append_uint(p, av);
   p = append_str(p, ", ");
-  p = append_str(p, tname);
+  p = append_str(p, bn);
   p = append_str(p, " = ");
-  p = append_uint(p, t);
-  p = append_str(p, "</h3>\n<table class=ring>");
+  p = append_uint(p, bv);
+  return append_str(p, "</h3>\n");
+}
+
+// One ring, as rows of 32 slots: green where map has the slot (DD set, or
+// the card holds it), and where head (H) and tail (T) are (-1: nowhere).
+static char *
+ring(char *p, int size, int h, int t, const uchar *map)
+{
+  p = append_str(p, "<table class=ring>");
   for(int row = 0; row < size; row += 32){
     p = append_str(p, "<tr><th>");
     p = append_uint(p, row);
@@ -227,11 +235,27 @@ net_page(int fd, int send_body, int keep)
                  "</style></head><body>\n<h1>xv6-net: the interface, live</h1>\n"
                  "<p>Uptime ");
   p = append_uint(p, uptime() / 100);
-  p = append_str(p, " s. This page reloads every 2 s. Green: DD set. H: head (the card), "
-                 "T: tail (the driver).</p>\n");
-  if(ri->present){
-    p = ring(p, "Transmit", ri->tx_size, ri->tx_head, ri->tx_tail, ri->tx_dd, "TDH", "TDT");
-    p = ring(p, "Receive", ri->rx_size, ri->rx_head, ri->rx_tail, ri->rx_dd, "RDH", "RDT");
+  if(ri->present && ri->kind == RING_VIRTIO){
+    p = append_str(p, " s. This page reloads every 2 s. Green: the card holds it (offered in "
+                   "the available ring, not yet back in the used ring). H: the one the card "
+                   "takes next. T: the slot the driver fills next.</p>\n");
+    p = ring_title(p, "Transmit queue", ri->tx_size, " slots (two descriptors each), ",
+                   "avail-&gt;idx", ri->tx_avail, "used-&gt;idx", ri->tx_used);
+    p = ring(p, ri->tx_size, ri->tx_head, ri->tx_tail, ri->tx_dd);
+    p = ring_title(p, "Receive queue", ri->rx_size, " descriptors, ",
+                   "avail-&gt;idx", ri->rx_avail, "used-&gt;idx", ri->rx_used);
+    p = ring(p, ri->rx_size, ri->rx_head, ri->rx_tail, ri->rx_dd);
+  } else if(ri->present){
+    p = append_str(p, " s. This page reloads every 2 s. Green: DD set. H: head (the card), "
+                   "T: tail (the driver).</p>\n");
+    p = ring_title(p, "Transmit ring", ri->tx_size, " slots, ", "TDH", ri->tx_head,
+                   "TDT", ri->tx_tail);
+    p = ring(p, ri->tx_size, ri->tx_head, ri->tx_tail, ri->tx_dd);
+    p = ring_title(p, "Receive ring", ri->rx_size, " slots, ", "RDH", ri->rx_head,
+                   "RDT", ri->rx_tail);
+    p = ring(p, ri->rx_size, ri->rx_head, ri->rx_tail, ri->rx_dd);
+  } else {
+    p = append_str(p, " s. This page reloads every 2 s.</p>\n");
   }
   p = append_str(p, "<h2>Counters</h2>\n<table id=counters>\n");
   p = counter_rows(p);

@@ -168,7 +168,8 @@ in_root sh -c '. /etc/os-release; echo "$PRETTY_NAME"
   tshark --version | sed -n 1p' 2>&1 | tee "$LOGS/versions.txt"
 echo "=== $DIST: wall times"
 printf '%s' "$times"
-echo "disk: $(du -sh "$ROOT" | cut -f1) in $ROOT"
+unmount_all
+echo "disk: $(du -shx "$ROOT" | cut -f1) in $ROOT"
 case "$summary" in
 *" 0 failed"*) [ "$rc" -eq 0 ] ;;
 *) exit 1 ;;

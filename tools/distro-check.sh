@@ -4,8 +4,8 @@
 #   tools/distro-check.sh DIST [ROOT]      as root; DIST: bookworm, trixie, ...
 #   tools/distro-check.sh --fresh DIST [ROOT]   remove ROOT first
 #
-# A maintainer's check, not part of `make test` (it takes most of an hour and
-# about 3 GB; README's "Tools" says more).  It builds a minimal root of DIST
+# A maintainer's check, not part of `make test` (about ten minutes and 4 GB
+# of disk per release; README's "Installing the tools").  It builds a minimal root of DIST
 # with debootstrap in ROOT (default /var/tmp/xv6-net-roots/DIST; kept, and
 # reused when it is there: then only the clone is new), installs into it
 # nothing but what a student starts from (git make python3 sudo
@@ -90,7 +90,6 @@ printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
 chmod +x "$ROOT/usr/sbin/policy-rc.d"
 
 step "install $BASE_PACKAGES"
-# shellcheck disable=SC2086 # one word per package
 in_root sh -c "DEBIAN_FRONTEND=noninteractive apt-get update -q &&
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q $BASE_PACKAGES" >"$LOGS/base.log" 2>&1 ||
   { tail -20 "$LOGS/base.log"; exit 1; }
@@ -157,6 +156,7 @@ summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOGS/make-test.log" | tail -
 echo "make test: exit $rc: ${summary:-no summary line (see $LOGS/make-test.log)}"
 
 echo "=== $DIST: versions"
+# shellcheck disable=SC2016 # expanded inside the root
 in_root sh -c '. /etc/os-release; echo "$PRETTY_NAME"
   qemu-system-riscv64 --version | sed -n 1p
   riscv64-unknown-elf-gcc --version | sed -n 1p

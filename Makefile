@@ -10,14 +10,26 @@ K = kernel
 U = user
 
 # ---- toolchain --------------------------------------------------------------
-# Debian's bare-metal compiler first, the Linux cross compiler as a fallback.
+# The RISC-V cross compiler: Debian's bare-metal one first, the Linux cross
+# compiler as a fallback.  None found stops the build with the one line that
+# says how to get it (tools/setup.sh installs it; `make qemu` runs that).
 TOOLPREFIX ?= $(shell for p in riscv64-unknown-elf- riscv64-linux-gnu- riscv64-elf-; do \
 	if command -v $${p}gcc >/dev/null 2>&1; then echo $$p; break; fi; done)
-CC = $(TOOLPREFIX)gcc
-AS = $(TOOLPREFIX)gcc
-LD = $(TOOLPREFIX)ld
-OBJCOPY = $(TOOLPREFIX)objcopy
-OBJDUMP = $(TOOLPREFIX)objdump
+CROSS = $(or $(TOOLPREFIX),$(error no RISC-V cross compiler (riscv64-unknown-elf-gcc, \
+	riscv64-linux-gnu-gcc or riscv64-elf-gcc): run tools/setup.sh, or on Debian/Ubuntu \
+	sudo apt-get install gcc-riscv64-unknown-elf))
+CC = $(CROSS)gcc
+AS = $(CROSS)gcc
+LD = $(CROSS)ld
+OBJCOPY = $(CROSS)objcopy
+OBJDUMP = $(CROSS)objdump
+# HOSTCC: the host's C compiler, which builds mkfs (it runs on the host):
+# cc, or gcc where there is no cc; tools/setup.sh checks for the same one.
+HOSTCC ?= $(or $(shell for c in cc gcc; do \
+	if command -v $$c >/dev/null 2>&1; then echo $$c; break; fi; done),$(error no host C \
+	compiler (cc or gcc) to build mkfs: run tools/setup.sh, or on Debian/Ubuntu \
+	sudo apt-get install gcc libc6-dev))
+HOSTCFLAGS = -O2 -Wall -Werror -I.
 QEMU = qemu-system-riscv64
 
 CFLAGS = -march=rv64gc -mabi=lp64d -mcmodel=medany -mno-relax -O2 -Wall -Werror \
@@ -106,7 +118,7 @@ $U/.ports-%:
 
 # ---- file system ------------------------------------------------------------
 mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h $K/stat.h
-	gcc -O2 -Wall -Werror -I. -o $@ mkfs/mkfs.c
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ mkfs/mkfs.c
 
 # The web site httpd serves (site/; big.bin, 1 MiB, and big16.bin, 16 MiB,
 # are made here).  Byte i of big.bin is (i*7 + i/251) % 256.  Block k
@@ -234,7 +246,7 @@ clean:
 
 # For clangd and editors: the exact compile command of every C file.
 compile_commands.json: Makefile tools/compdb.py
-	python3 tools/compdb.py "$(CC)" "$(CFLAGS)" > $@
+	python3 tools/compdb.py "$(CC)" "$(CFLAGS)" "$(HOSTCC)" "$(HOSTCFLAGS)" > $@
 
 # The long raw-frame fuzz in QEMU (test/test_robust.py): N frames, seeded,
 # on the card NIC names.

@@ -303,8 +303,8 @@ void
 e1000_sync(void)
 {
   __atomic_store_n(&netstats.rx_missed, rd(E1000_MPC), __ATOMIC_RELAXED);
-  // Frames longer than 1522 bytes never reach the ring: the device drops
-  // them and counts them in ROC, which reading clears.
+  // Frames longer than 1522 bytes (1518 from QEMU 8.1) never reach the
+  // ring: the device drops them and counts them in ROC, which reading clears.
   netstat_add(rx_oversize, rd(E1000_ROC));
   // The card's own count of the frames it stored and sent (also cleared on
   // read): set beside rx_packets and tx_packets, they tell a frame the

@@ -93,6 +93,34 @@ def grind(t):
     t.expect(out, r"^grind: %d rounds ok$" % GRIND_ROUNDS, "grind")
 
 
+@test("make-no-compiler", "plain make on a machine without the RISC-V or the host compiler stops with one line naming it and the command that installs it")
+def make_no_compiler(t):
+    # A PATH with make and the shell tools the Makefile calls, but no compiler.
+    bindir = tempfile.mkdtemp(prefix="make-no-compiler-")
+    try:
+        for tool in ("make", "sh", "id", "cat", "rm"):
+            os.symlink(shutil.which(tool), os.path.join(bindir, tool))
+        env = dict(os.environ, PATH=bindir)
+        for var in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "TOOLPREFIX", "HOSTCC"):
+            env.pop(var, None)
+        for target, want in (("", r"no RISC-V cross compiler \(riscv64-unknown-elf-gcc.*"
+                              r"sudo apt-get install gcc-riscv64-unknown-elf\.  Stop\.$"),
+                             ("mkfs/mkfs", r"no host C compiler \(cc or gcc\).*"
+                              r"sudo apt-get install gcc libc6-dev\.  Stop\.$")):
+            # -n: the error comes as the recipe is expanded, and nothing runs.
+            t.step("PATH=%s make -n -B %s" % (bindir, target))
+            res = subprocess.run(["make", "-n", "-B"] + ([target] if target else []), cwd=REPO, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 universal_newlines=True)
+            lines = res.stdout.strip().split("\n")
+            t.step(res.stdout.strip())
+            t.check(res.returncode != 0 and len(lines) == 1 and re.search(want, lines[0]),
+                    "make %s without compilers (status %d) printed, want one line matching %r:\n%s"
+                    % (target or "(all)", res.returncode, want, res.stdout))
+    finally:
+        shutil.rmtree(bindir, ignore_errors=True)
+
+
 @test("compdb", "make compile_commands.json: an entry for every C file, and the commands compile")
 def compdb(t):
     work = tempfile.mkdtemp(prefix="compdb-")

@@ -40,6 +40,25 @@ find_gcc() {
   return 1
 }
 
+# The host C compiler that builds mkfs, as the Makefile picks it (HOSTCC:
+# cc, or gcc where there is no cc; HOSTCC in the environment wins).
+find_hostcc() {
+  for c in ${HOSTCC:-cc gcc}; do
+    if have "$c"; then
+      echo "$c"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# A host compiler without the C library's headers (Debian's libc6-dev)
+# cannot build mkfs: try a program that includes them.
+hostcc_builds() {
+  printf '#include <stdio.h>\n#include <stdlib.h>\nint main(void) { return EXIT_SUCCESS; }\n' |
+    "$1" -x c - -o /dev/null >/dev/null 2>&1
+}
+
 # "7 2" from "QEMU emulator version 7.2.22 (...)".
 qemu_version() {
   qemu-system-riscv64 --version 2>/dev/null |
@@ -86,6 +105,13 @@ survey() {
     need="$need gcc-riscv64-unknown-elf"
   fi
 
+  if hostcc=$(find_hostcc) && hostcc_builds "$hostcc"; then
+    ok "$hostcc (host C compiler, HOSTCC: builds mkfs) $("$hostcc" -dumpversion 2>/dev/null)"
+  else
+    bad "MISSING  host C compiler (cc or gcc, with the C library's headers: HOSTCC, builds mkfs)"
+    need="$need gcc libc6-dev"
+  fi
+
   qemu_min="$QEMU_MIN_MAJOR.$QEMU_MIN_MINOR"
   if ! have qemu-system-riscv64; then
     bad "MISSING  qemu-system-riscv64 (QEMU >= $qemu_min)"
@@ -97,7 +123,7 @@ survey() {
       ok "qemu-system-riscv64 $(echo "$qv" | tr ' ' .)"
     else
       bad "TOO OLD  qemu-system-riscv64 $(echo "${qv:-unknown}" | tr ' ' .), need >= $qemu_min"
-      hint="QEMU >= $qemu_min ships with Debian 12 and Ubuntu 23.04 or later; or build it from source."
+      hint="QEMU >= $qemu_min ships with Debian 12 (7.2), Debian 13 (10.0) and Ubuntu 24.04 (8.2); or build it from source."
     fi
   fi
 
@@ -169,11 +195,11 @@ print_install_help() {
   cat >&2 <<'EOF'
 Install the missing tools with your package manager, then try again:
   Debian/Ubuntu: sudo apt-get install gcc-riscv64-unknown-elf qemu-system-misc python3 make
-                   gdb-multiarch tcpdump tshark
+                   gcc libc6-dev gdb-multiarch tcpdump tshark
   Fedora:        sudo dnf install gcc-riscv64-linux-gnu qemu-system-riscv python3 make
-                   gdb tcpdump wireshark-cli
+                   gcc gdb tcpdump wireshark-cli
   Arch:          sudo pacman -S riscv64-elf-gcc qemu-system-riscv python make
-                   riscv64-elf-gdb tcpdump wireshark-cli
+                   gcc riscv64-elf-gdb tcpdump wireshark-cli
   macOS:         brew install riscv64-elf-gcc qemu python riscv64-elf-gdb wireshark
                  (or: brew tap riscv-software-src/riscv && brew install riscv-tools qemu)
 EOF

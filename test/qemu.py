@@ -264,16 +264,6 @@ class Guest:
         echoed = text.find(cmd + "\n")
         return text[echoed + len(cmd) + 1:] if echoed >= 0 else text
 
-    def wait_exit(self, timeout):
-        """Wait for QEMU to exit by itself (guest power-off); returns its status."""
-        try:
-            status = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise GuestTimeout("QEMU still running after %.0fs" % timeout,
-                               self.tail()) from None
-        self._reader.join(CLOSE_GRACE)
-        return status
-
     def skip(self):
         """Mark everything collected so far as consumed."""
         with self._cond:

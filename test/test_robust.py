@@ -276,10 +276,6 @@ def model_versions(t):
 
 # ---- conformance ---------------------------------------------------------------
 
-def is_from_guest(f):
-    return f.src == GUEST_MAC and f.ip is not None and f.ip["src"] == GUEST_IP
-
-
 def check_ip_out(t, f, proto, what):
     ip = f.ip
     t.check(f.dst == PEER_MAC and f.src == GUEST_MAC, "%s: MACs %s -> %s"

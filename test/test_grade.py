@@ -618,11 +618,13 @@ def grade_broken_trees(t, work, cases, rel, labs=None):
             for name, (status, hint, report) in results.items():
                 if name in failing:
                     # "FAIL?": a race the case loses only sometimes; when it
-                    # does, the hint must name it.
+                    # does (a failure, or a hang once the kernel is corrupt),
+                    # the hint must name it.
                     want = failing[name]
                     race = want[0].endswith("?")
                     t.check((status, hint) == (want[0].rstrip("?"), want[1]) or
-                            (race and status == "OK"), "%s: %s should be %s with hint %s, "
+                            (race and (status == "OK" or hint == want[1])),
+                            "%s: %s should be %s with hint %s, "
                             "got %s with hint %s:\n%s" % (what, name, want[0], want[1], status,
                                                            hint, report))
                 elif names is not None:

@@ -317,7 +317,9 @@ def fs_parallel(t):
             for name in ("big.bin", "big16.bin")}
     readers = [("big16.bin", 3000), ("big16.bin", 16384), ("big.bin", 1000), ("big16.bin", 32768)]
     t.send(" & ".join("fstest sum %s %d" % r for r in readers) + " & fstest write w 4000 2\n")
-    done = re.compile(FSSTAT_RE + "|^fstest: wrote w 4000 blocks$", re.M)
+    # Whole lines only: with re.M a "$" also matches where the console's
+    # output stops for now, in the middle of a line ("crc 5" of "crc 58fc...").
+    done = re.compile(r"(%s|^fstest: wrote w 4000 blocks)\r?\n" % FSSTAT_RE.rstrip("$"), re.M)
     got = []
     for _ in range(len(readers) + 1):   # the five lines, in whatever order they end
         m = re.search(FSSTAT_RE, t.wait_for(done, timeout=120).splitlines()[-1])

@@ -26,7 +26,7 @@ initlock(struct spinlock *lk, char *name)
 // meanwhile lands in the gap for sure, not once in a thousand runs.  With
 // interrupts off (in an interrupt handler, or inside sleep(), which holds
 // p->lock) it never pauses.
-#define WIDEN_PAUSE 500000       // 50 ms of the 10 MHz clock
+#define WIDEN_PAUSE 2000000      // 200 ms of the 10 MHz clock: longer than a loaded host's round trip
 void
 lock_widen(struct spinlock *lk, int ms, int at_acquire)
 {

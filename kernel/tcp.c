@@ -126,7 +126,7 @@ struct tcpcb {
   int segs_unacked;          // full-sized segments since our last ACK
 
   int timer[TT_N];           // ticks left; 0 = off
-  int backlog;               // LISTEN: children allowed
+  int backlog;               // LISTEN: established children that may wait for accept()
   int rcvtimeo;              // ticks a read may wait; 0 = for ever
   uint born;                 // order of arrival: accept() and recycling take the oldest
 };
@@ -177,16 +177,6 @@ siphash(const uint64 key[2], uint64 a, uint64 b)
   return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
-// Spread the bits of a weak seed (the boot time) over a 64-bit word.
-static uint64
-mix64(uint64 x)
-{
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 static uint
 tcp_isn(ushort lport, uint raddr, ushort rport)
 {
@@ -200,8 +190,9 @@ void
 tcp_init(void)
 {
   initlock(&tcplock, "tcp");
-  isn_key[0] = mix64(net_usec());
-  isn_key[1] = mix64(isn_key[0]);
+  // Not the boot time (a few million guesses, then every ISN follows):
+  // 128 bits from the platform's entropy source.
+  net_entropy(isn_key, sizeof(isn_key));
 }
 
 // ---- Control blocks.

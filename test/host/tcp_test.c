@@ -60,7 +60,7 @@ sym(void *h, const char *name)
 }
 
 static void
-load(struct stack *s, const char *path)
+load(struct stack *s, const char *path, uint64 seed)
 {
   static const uchar mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
   static const uchar peer[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
@@ -91,6 +91,7 @@ load(struct stack *s, const char *path)
   s->ticks = sym(h, "ticks");
   s->pages = sym(h, "host_pages");
   s->stats = sym(h, "netstats");
+  *(uint64 *)sym(h, "host_entropy_seed") = seed;   // two hosts, two keys
   s->net_start(mac);
   s->arp_pin(GATEWAY, peer);   // no ARP on the simulated link
 }
@@ -1241,6 +1242,28 @@ test_timewait_isn(void)
   ticks_for(5 * TICK_HZ);
 }
 
+// Defect 10: the ISN key is not the boot time.  Two hosts that start at
+// the same instant pick different ISNs for the same 4-tuple at the same
+// moment (with the boot time as the key, they picked the same).
+static void
+test_isn_key(void)
+{
+  struct tcpcb *a = A.open(), *b = B.open();
+
+  memset(&link, 0, sizeof(link));
+  link.down = 1;
+  A.connect(a, 2701, GATEWAY, 2702, 0);
+  B.connect(b, 2701, GATEWAY, 2702, 0);
+  settle();
+  if(!CHECK(seen[0][2701].flags == TCP_SYN && seen[1][2701].flags == TCP_SYN &&
+            seen[0][2701].seq != seen[1][2701].seq))
+    printf("  the same 4-tuple at the same time: ISN %u and %u\n", seen[0][2701].seq,
+           seen[1][2701].seq);
+  A.close(a);
+  B.close(b);
+  link.down = 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1248,10 +1271,11 @@ main(int argc, char **argv)
 
   rng = argc > 2 ? strtoull(argv[2], 0, 0) : 1;
   rng = rng * 0x9E3779B97F4A7C15ULL | 1;
-  load(&A, "./stackA.so");
-  load(&B, "./stackB.so");
+  load(&A, "./stackA.so", 1);
+  load(&B, "./stackB.so", 2);
   listener = B.open();
   CHECK(B.listen(listener, 80, 8) == 0);
+  test_isn_key();
   test_syn_backoff();
   test_refused();
   test_delayed_ack();

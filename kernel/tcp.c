@@ -714,6 +714,8 @@ tcp_rexmt_timeout(struct tcpcb *t)
 static void
 tcp_persist_timeout(struct tcpcb *t)
 {
+  if(!unsent(t))
+    return;   // all acknowledged meanwhile (a probe taken): nothing to probe with
   t->persistshift = MIN(t->persistshift + 1, 16);
   if(t->snd_wnd > 0){
     t->flags |= TF_FORCE;
@@ -1321,7 +1323,6 @@ tcp_synrcvd_ack(struct tcpcb *t, struct mbuf *m, struct seg *s)
     tcp_reset_reply(m, s->raddr, s->sport, s->dport, s->seq, s->ack, s->flags, seg_span(s));
     return 0;
   }
-
   t->state = TCPS_ESTABLISHED;
   t->snd_una = t->iss + 1;   // the SYN; tcp_ack takes the rest
   t->snd_wl1 = s->seq - 1;

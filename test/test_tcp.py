@@ -578,7 +578,7 @@ def conform_syn_burst(t, w):
     base = w.counters()
     pending = {42000 + i: 3000000 * i for i in range(BURST)}   # port: our ISN
     answered, resets, rounds = 0, 0, 0
-    while pending and rounds < 6:
+    while pending and rounds < 4:
         rounds += 1
         start = w.peer.count()
         w.peer.send_many([wire.tcp_frame(p, 80, iss, 0, TCP_SYN, options=MSS_OPT + b"\x05\xb4")
@@ -600,8 +600,10 @@ def conform_syn_burst(t, w):
     t.check(resets == 0 and after["tcp_rst_sent"] == base["tcp_rst_sent"],
             "RSTs to the burst: %d seen, %d counted" % (resets, after["tcp_rst_sent"] -
                                                          base["tcp_rst_sent"]))
-    t.check(answered == BURST, "SYN-ACKs for %d of %d clients after %d rounds"
-            % (answered, BURST, rounds))
+    # The first SYNQ_MAX get SYN-ACKs at once; the rest, dropped, on their first retry.
+    t.check(answered == BURST and rounds <= 2, "SYN-ACKs for %d of %d clients after %d rounds"
+            " (a SYN queue of %d answers all on the first retry)"
+            % (answered, BURST, rounds, SYNQ_MAX))
     t.note("SYN burst: %d SYNs, %d SYN-ACKs in %d rounds; %d dropped at first (SYN queue of %d)"
            % (BURST, answered, rounds, after["tcp_syn_dropped"] - base["tcp_syn_dropped"], SYNQ_MAX))
 

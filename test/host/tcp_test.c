@@ -877,9 +877,10 @@ test_timewait_owned(void)
   CHECK(A.count() == 0 && B.count() == 1);
 }
 
-// Defect 2: after a long zero window the persist backoff is large; the
-// first segment lost once the window opens is resent after an RTO, not
-// after 60 s (and the connection is not aborted).
+// Defects 2 and 4: a probe into a shut window is answered.  After a long
+// zero window the persist backoff is large; the first segment lost once
+// the window opens is resent after an RTO, not after 60 s (and the
+// connection is not aborted).
 static void
 test_persist_then_loss(void)
 {
@@ -891,6 +892,13 @@ test_persist_then_loss(void)
   pattern(out, sizeof(out), 78);
   pair(&a, &b, 2102);
   sent = shut_window(a, out, sizeof(out));
+  // Defect 4: a one-byte probe into the shut window gets an ACK at once.
+  uint64 acks = B.stats->tcp_tx_segs;
+  n = ticks_to_frame(&A, &A.stats->tcp_persist_probes, 70 * TICK_HZ);
+  ticks_for(3);
+  if(!CHECK(n > 0 && B.stats->tcp_tx_segs > acks))
+    printf("  a zero-window probe: %lu segments in answer\n",
+           (unsigned long)(B.stats->tcp_tx_segs - acks));
   ticks_for(120 * TICK_HZ);                 // probes back off to 60 s
   got = drain(&B, b, in, sizeof(in));
   link.drop_data = 1000;                    // the data after the window opens
@@ -909,9 +917,9 @@ test_persist_then_loss(void)
   unpair(a, b);
 }
 
-// Defects 3 and 4: a FIN behind data that filled the peer's window waits
-// for the window; the peer ACKs each probe; after 10 minutes of a shut
-// window nothing is aborted and the reader gets every byte, then the end.
+// Defect 3: a FIN behind data that filled the peer's window waits for the
+// window; the peer ACKs each probe; after 10 minutes of a shut window
+// nothing is aborted and the reader gets every byte, then the end.
 static void
 test_fin_zero_window(void)
 {
@@ -926,7 +934,7 @@ test_fin_zero_window(void)
   CHECK(shut_window(a, out, sizeof(out)) == (int)sizeof(out));
   CHECK(A.shutdown(a) == 0);
   ticks_for(TICK_HZ);
-  // Defect 4: each probe gets an ACK.
+  // Each probe (here the FIN) gets an ACK.
   probes = A.stats->tcp_persist_probes;
   acks = B.stats->tcp_tx_segs;
   ticks_to_frame(&A, &A.stats->tcp_persist_probes, 70 * TICK_HZ);

@@ -167,7 +167,11 @@ def check_clients(t, ports):
     t.step("%d clients at once, each through a forward of its own" % CLIENTS)
     want = site_file("index.html")
     results = []
-    base = guest_counters(t)
+    # The baseline once the earlier steps' connections have closed: only
+    # the listener's control block left.
+    base = settled_counters(t, {"tcp_tcbs_in_use": 1})
+    t.check(base.get("tcp_tcbs_in_use") == 1, "control blocks before the clients: %s (the "
+            "listener is 1)" % base.get("tcp_tcbs_in_use"))
 
     stalled = []
 

@@ -64,7 +64,7 @@ KOBJS = \
 	$K/uservec.o $K/kernelvec.o $K/trap.o $K/plic.o \
 	$K/syscall.o $K/sysproc.o $K/exec.o \
 	$K/virtio.o $K/virtio_disk.o $K/bio.o $K/log.o $K/fs.o $K/file.o $K/pipe.o $K/sysfile.o \
-	$K/pci.o $K/e1000.o $K/virtio_net.o $K/mbuf.o $K/ethernet.o $K/arp.o $K/ip.o $K/udp.o \
+	$K/pci.o $K/e1000.o $K/virtio_net.o $K/virtio_rng.o $K/mbuf.o $K/ethernet.o $K/arp.o $K/ip.o $K/udp.o \
 	$K/tcp.o $K/icmp.o $K/dhcp.o $K/socket.o $K/sysnet.o
 
 # `make CEILING=1` builds the benchmark's ceiling kernel, which answers UDP
@@ -189,6 +189,7 @@ QEMUOPTS = -machine virt -bios none -kernel $K/kernel -m 128M -smp $(CPUS) -nogr
 	-global virtio-mmio.force-legacy=false \
 	-drive file=$(FSIMG),if=none,format=raw,id=x0 \
 	-device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0 \
+	-device virtio-rng-device,bus=virtio-mmio-bus.2 \
 	-netdev $(NETDEV) -object filter-dump,id=dump0,netdev=net0,file=$(PCAP) \
 	$(NICDEV) \
 	$(QEMUEXTRA)

@@ -175,8 +175,9 @@ struct icmp_echo {
   X(tcp_rexmit_bytes) X(tcp_dup_acks) X(tcp_delayed_acks) \
   X(tcp_persist_probes) X(tcp_rst_sent) X(tcp_rst_rcvd) \
   X(tcp_challenge_acks) X(tcp_conn_opened) X(tcp_conn_accepted) \
-  X(tcp_conn_timeouts) X(tcp_syn_dropped) X(tcp_syn_recycled) \
-  X(tcp_tcb_full) X(tcp_tw_recycled) X(tcp_tcbs_in_use)
+  X(tcp_conn_timeouts) X(tcp_syn_dropped) X(tcp_accept_queue_full) \
+  X(tcp_tcb_full) X(tcp_tw_recycled) X(tcp_tcbs_in_use) \
+  X(tcp_rx_ack_unsent) X(tcp_ack_ratelimited) X(tcp_probe_timeouts)
 
 #define NETSTAT_FIELD(name) uint64 name;
 struct netstats {

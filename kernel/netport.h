@@ -44,4 +44,8 @@ int either_copyin(void *dst, int user_src, uint64 src, uint64 len);
 extern uint ticks;
 uint64 net_usec(void);
 
+// n bytes for a secret key (TCP's ISN key, RFC 6528): from the platform's
+// entropy source, in the kernel virtio-rng (virtio_rng.c).
+void net_entropy(void *dst, int n);
+
 // The driver is reached through net_dev (net.h).

@@ -32,7 +32,8 @@
 #define TCP_RCVBUF      TCP_MAXWIN   // receive buffer = largest window
 #define TCP_SNDBUF      (64 * 1024)  // bytes a writer may queue
 #define TCP_OOO_MAX     32      // segments held beyond a hole
-#define TCP_BACKLOG_MAX 32      // cap on listen()'s backlog
+#define TCP_BACKLOG_MAX 64      // cap on listen()'s backlog: connections waiting for accept()
+#define TCP_SYNQ_MAX    64      // half-open connections per listener
 #define TCP_TIMEWAIT_MAX 32     // TIME_WAIT blocks kept; the oldest goes first
 
 // RFC 6298 timers, in ticks.  RTO_MIN is 200 ms rather than RFC 6298's
@@ -44,6 +45,10 @@
 #define TCP_RTO_MIN     (TICK_HZ / 5)
 #define TCP_RTO_MAX     (60 * TICK_HZ)    // (2.5)
 #define TCP_MAXRXT      8       // data retransmissions before giving up (RFC 1122 4.2.3.5 R2)
+// R2 must be at least 100 s: eight backoffs from the smallest RTO take 102 s.
+_Static_assert(TCP_RTO_MIN * ((2 << TCP_MAXRXT) - 1) >= 100 * TICK_HZ,
+               "RFC 1122 4.2.3.5: give up after no less than 100 s");
+#define TCP_RTO_SYNLOST (3 * TICK_HZ)     // RTO once data flow after a lost SYN (5.7)
 #define TCP_SYN_MAXRXT  4       // SYN retransmissions: 1+2+4+8+16 s, then "timed out"
 #define TCP_DELACK      (TICK_HZ / 25)    // 40 ms (RFC 1122 4.2.3.2: at most 500)
 // MSL is 1 s: every path here is the in-memory link to QEMU's slirp, where
@@ -51,7 +56,10 @@
 // of TIME_WAIT still absorbs any stray retransmission of the peer's FIN.
 #define TCP_2MSL        (2 * TICK_HZ)
 #define TCP_FIN_WAIT_2_MAX (10 * TICK_HZ) // an orphan whose peer never closes
-#define TCP_CHALLENGE_PER_SEC 100         // RFC 5961 7: challenge ACK rate limit
+// ACKs we send unasked (a challenge, an answer to a segment outside the
+// window or to an ACK of data we never sent): at most one per connection
+// per TCP_UNASKED_ACK_GAP (RFC 5961 7; Linux's tcp_invalid_ratelimit).
+#define TCP_UNASKED_ACK_GAP (TICK_HZ / 2)
 
 // Sequence numbers compare modulo 2^32 (RFC 9293 3.4).
 #define SEQ_LT(a, b)  ((int)((uint)(a) - (uint)(b)) < 0)
@@ -104,7 +112,10 @@ struct tcpcb {
 
   // Round-trip time (RFC 6298), in ticks: srtt8 = 8*SRTT, rttvar4 = 4*RTTVAR.
   int srtt8, rttvar4, rto;
-  int rxtshift;              // backoffs since the last new ACK
+  int rxtshift;              // retransmit backoffs since the last new ACK
+  int persistshift;          // persist backoffs since the window shut
+  int probes_out;            // window probes the peer has not answered
+  uint unasked_ack;          // when we last sent an ACK unasked (ticks)
   uint rtt_seq, rtt_start;
 
   // Receive side.
@@ -115,7 +126,7 @@ struct tcpcb {
   int segs_unacked;          // full-sized segments since our last ACK
 
   int timer[TT_N];           // ticks left; 0 = off
-  int backlog;               // LISTEN: children allowed
+  int backlog;               // LISTEN: established children that may wait for accept()
   int rcvtimeo;              // ticks a read may wait; 0 = for ever
   uint born;                 // order of arrival: accept() and recycling take the oldest
 };
@@ -123,8 +134,6 @@ struct tcpcb {
 static struct spinlock tcplock;
 static struct tcpcb tcbs[NTCB];
 static uint tcb_births;      // stamps tcpcb.born
-static int challenges_left;  // this second's challenge ACKs
-static int ticks_to_second;
 static uint64 isn_key[2];    // RFC 6528's secret
 
 static void tcp_output(struct tcpcb *t);
@@ -168,16 +177,6 @@ siphash(const uint64 key[2], uint64 a, uint64 b)
   return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
-// Spread the bits of a weak seed (the boot time) over a 64-bit word.
-static uint64
-mix64(uint64 x)
-{
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 static uint
 tcp_isn(ushort lport, uint raddr, ushort rport)
 {
@@ -191,9 +190,9 @@ void
 tcp_init(void)
 {
   initlock(&tcplock, "tcp");
-  isn_key[0] = mix64(net_usec());
-  isn_key[1] = mix64(isn_key[0]);
-  challenges_left = TCP_CHALLENGE_PER_SEC;
+  // Not the boot time (a few million guesses, then every ISN follows):
+  // 128 bits from the platform's entropy source.
+  net_entropy(isn_key, sizeof(isn_key));
 }
 
 // ---- Control blocks.
@@ -224,21 +223,24 @@ tcb_free(struct tcpcb *t)
   netstat_dec(tcp_tcbs_in_use);
 }
 
-// The oldest block in state, for recycling, or 0.  Caller holds tcplock.
+// The oldest block in state, for recycling, or 0; with orphans set, only
+// one that no socket holds.  Caller holds tcplock.
 static struct tcpcb *
-tcb_oldest(int state, struct tcpcb *parent)
+tcb_oldest(int state, struct tcpcb *parent, int orphans)
 {
   struct tcpcb *t, *old = 0;
 
   for(t = tcbs; t < tcbs + NTCB; t++)
-    if(t->inuse && t->state == state && t->parent == parent &&
+    if(t->inuse && t->state == state && t->parent == parent && !(orphans && t->user) &&
        (old == 0 || SEQ_LT(t->born, old->born)))
       old = t;
   return old;
 }
 
 // A fresh CLOSED block, or 0.  When the table is full, a connection in
-// TIME_WAIT gives way: it has nothing left to deliver.  Caller holds tcplock.
+// TIME_WAIT gives way: it has nothing left to deliver.  Only one that no
+// socket holds: a socket's block is the socket's until it closes it, and
+// freeing it here would give the slot two owners.  Caller holds tcplock.
 static struct tcpcb *
 tcb_alloc(void)
 {
@@ -248,7 +250,7 @@ tcb_alloc(void)
     if(!t->inuse)
       break;
   if(t == tcbs + NTCB){
-    if((t = tcb_oldest(TCPS_TIME_WAIT, 0)) == 0){
+    if((t = tcb_oldest(TCPS_TIME_WAIT, 0, 1)) == 0){
       netstat_inc(tcp_tcb_full);
       return 0;
     }
@@ -264,6 +266,7 @@ tcb_alloc(void)
   t->mss = TCP_MSS_DEFAULT;
   t->rto = TCP_RTO_INIT;
   t->ssthresh = TCP_MAXWIN;
+  t->unasked_ack = ticks - TCP_UNASKED_ACK_GAP;
   netstat_inc(tcp_tcbs_in_use);
   return t;
 }
@@ -421,24 +424,47 @@ tcp_ack_now(struct tcpcb *t)
   tcp_output(t);
 }
 
-// RFC 5961 challenge ACK: tell a possibly-spoofing sender where we are,
-// at a bounded rate (RFC 5961 7).
+// An ACK nobody asked for: to a segment outside the window, to an ACK
+// of data we never sent, or a challenge.  Two stacks that disagree about
+// the sequence space (one forged segment does it) would answer each
+// other's such ACKs for ever, so each connection sends at most one per
+// TCP_UNASKED_ACK_GAP.  The limit is per connection, not one global
+// budget: a global one is the side channel of CVE-2016-5696 (RFC 5961
+// 7), where an attacker counts the challenges left on its own
+// connection to learn whether its spoofed segment hit another.  1 if sent.
+static int
+tcp_ack_unasked(struct tcpcb *t)
+{
+  if(ticks - t->unasked_ack < TCP_UNASKED_ACK_GAP){
+    netstat_inc(tcp_ack_ratelimited);
+    return 0;
+  }
+  t->unasked_ack = ticks;
+  tcp_xmit_ack(t, 0);
+  return 1;
+}
+
+// RFC 5961 challenge ACK: tell a possibly-spoofing sender where we are.
 static void
 tcp_challenge(struct tcpcb *t)
 {
-  if(challenges_left <= 0)
-    return;
-  challenges_left--;
-  netstat_inc(tcp_challenge_acks);
-  tcp_xmit_ack(t, 0);
+  if(tcp_ack_unasked(t))
+    netstat_inc(tcp_challenge_acks);
 }
 
 // ---- Round-trip time and the retransmission timer (RFC 6298).
 
+// The RTO after shift backoffs (5.5), at most TCP_RTO_MAX.
+static int
+rto_backoff(struct tcpcb *t, int shift)
+{
+  return MIN(t->rto << MIN(shift, 16), TCP_RTO_MAX);
+}
+
 static int
 rto_now(struct tcpcb *t)
 {
-  return MIN(t->rto << MIN(t->rxtshift, 16), TCP_RTO_MAX);
+  return rto_backoff(t, t->rxtshift);
 }
 
 static void
@@ -485,6 +511,14 @@ flight(struct tcpcb *t)
   return t->snd_max - t->snd_una;
 }
 
+// Is there data or a FIN at snd_nxt still to send?
+static int
+unsent(struct tcpcb *t)
+{
+  return SEQ_LT(t->snd_nxt, t->snd_una + t->sndq_bytes) ||
+         ((t->flags & TF_FIN_Q) && SEQ_LEQ(t->snd_nxt, t->finseq));
+}
+
 // Send what the windows allow and the rules say is worth sending, then
 // look after the retransmission and persist timers.  Caller holds tcplock.
 static void
@@ -512,14 +546,18 @@ tcp_output(struct tcpcb *t)
     win = MIN(t->snd_wnd, t->cwnd);
     usable = win > off ? win - off : 0;
     len = MIN(MIN(avail, usable), t->mss);
-    fin = (t->flags & TF_FIN_Q) && t->snd_nxt + len == t->finseq;
+    // The FIN takes a sequence number like a byte of data: it waits for
+    // room in the peer's window, else it would be dropped (and retried
+    // until we gave up) while the peer ACKs each copy (RFC 9293 3.8.6.1).
+    fin = (t->flags & TF_FIN_Q) && t->snd_nxt + len == t->finseq && off + len < t->snd_wnd;
     // Sender-side silly window avoidance and Nagle (RFC 1122 4.2.3.4):
     // send a full segment, or everything left when no small segment is
     // still unacknowledged (Minshall's variant, which keeps a request
     // and its reply from waiting on a delayed ACK), or half the largest
-    // window the peer has offered.
+    // window the peer has offered.  A retransmission goes regardless:
+    // after a timeout, what was in flight is resent as it was.
     small = len > 0 && len < t->mss;
-    if(len > 0 && !(len == t->mss || (t->flags & TF_FORCE) ||
+    if(len > 0 && !(len == t->mss || (t->flags & TF_FORCE) || SEQ_LT(t->snd_nxt, t->snd_max) ||
                     (len == avail && (fin || SEQ_LEQ(t->snd_sml, t->snd_una))) ||
                     len >= t->max_sndwnd / 2))
       len = 0, fin = 0;
@@ -554,13 +592,14 @@ tcp_output(struct tcpcb *t)
       break;
   }
   t->flags &= ~TF_FORCE;
-  // Data wait, and nothing is in flight whose ACK could move things on:
-  // the peer's window is shut, or too small to be worth a segment.  The
-  // persist timer probes a shut window (RFC 9293 3.8.6.1) and is the
-  // override timeout of RFC 1122 4.2.3.4 for a small one.
-  if(SEQ_LT(t->snd_nxt, t->snd_una + t->sndq_bytes) && t->snd_una == t->snd_max &&
+  // Data or the FIN wait, and nothing is in flight whose ACK could move
+  // things on (after a timeout, what was sent counts as lost): the peer's
+  // window is shut, or too small to be worth a segment.  The persist
+  // timer probes a shut window (RFC 9293 3.8.6.1) and is the override
+  // timeout of RFC 1122 4.2.3.4 for a small one.
+  if(unsent(t) && t->snd_nxt == t->snd_una &&
      t->timer[TT_REXMT] == 0 && t->timer[TT_PERSIST] == 0)
-    t->timer[TT_PERSIST] = MAX(rto_now(t), TCP_RTO_MIN);
+    t->timer[TT_PERSIST] = MAX(rto_backoff(t, t->persistshift), TCP_RTO_MIN);
 }
 
 // A RST in answer to segment (seq, ack, flags, len) that found no
@@ -630,7 +669,7 @@ tcp_timewait(struct tcpcb *t)
   wakeup(t);
   for(c = tcbs; c < tcbs + NTCB; c++)
     n += c->inuse && c->state == TCPS_TIME_WAIT;
-  if(n > TCP_TIMEWAIT_MAX && (c = tcb_oldest(TCPS_TIME_WAIT, 0)) != t){
+  if(n > TCP_TIMEWAIT_MAX && (c = tcb_oldest(TCPS_TIME_WAIT, 0, 0)) != t){
     netstat_inc(tcp_tw_recycled);
     tcp_drop(c, 0);
   }
@@ -652,6 +691,7 @@ tcp_rexmt_timeout(struct tcpcb *t)
   // Karn: no sample from a retransmitted segment.  RFC 5681 3.1 (4):
   // halve the flight into ssthresh, restart from one segment.
   t->flags &= ~(TF_TIMING | TF_RECOVERY);
+  t->recover = t->snd_max;   // RFC 6582 4
   t->ssthresh = MAX(flight(t) / 2, 2 * t->mss);
   t->cwnd = t->mss;
   t->dupacks = 0;
@@ -659,27 +699,45 @@ tcp_rexmt_timeout(struct tcpcb *t)
   if(t->state == TCPS_SYN_SENT || t->state == TCPS_SYN_RECEIVED)
     t->snd_nxt = t->iss;
   t->timer[TT_REXMT] = 0;
-  tcp_output(t);
-  t->timer[TT_REXMT] = rto_now(t);
+  tcp_output(t);   // restarts this timer if it sent; else a shut window: persist
 }
 
 // The window stayed shut or small.  A small one gets what fits, silly or
-// not.  A shut one gets a probe: one byte beyond the window, which the
-// peer either takes (its window opened) or answers with its window.
+// not.  A shut one gets a probe: one byte beyond the window (or the FIN,
+// if no data wait), which the peer either takes (its window opened) or
+// answers with its window.  The probes back off with a count of their
+// own: the retransmission timer's starts afresh when the window opens.
+// A peer that answers keeps the connection open as long as it likes (RFC
+// 1122 4.2.2.17), but not one that stops answering (TCP_MAXRXT probes, as
+// for retransmissions), nor an orphan: nobody waits for its data, and a
+// peer that never opens its window must not hold its block for ever.
 static void
 tcp_persist_timeout(struct tcpcb *t)
 {
-  t->rxtshift = MIN(t->rxtshift + 1, 16);
+  if(!unsent(t))
+    return;   // all acknowledged meanwhile (a probe taken): nothing to probe with
+  t->persistshift = MIN(t->persistshift + 1, 16);
   if(t->snd_wnd > 0){
     t->flags |= TF_FORCE;
     tcp_output(t);
     return;
   }
+  if(++t->probes_out > TCP_MAXRXT || (!t->user && t->persistshift > TCP_MAXRXT)){
+    netstat_inc(tcp_probe_timeouts);
+    tcp_abort(t, SOCKERR_TIMEDOUT);
+    return;
+  }
   netstat_inc(tcp_persist_probes);
-  tcp_xmit(t, t->snd_una, 1, 0);
-  if(SEQ_GT(t->snd_una + 1, t->snd_max))
-    t->snd_max = t->snd_una + 1;
-  t->timer[TT_PERSIST] = MAX(rto_now(t), TCP_RTO_MIN);
+  if(t->sndq_bytes > 0){
+    tcp_xmit(t, t->snd_una, 1, 0);
+    if(SEQ_GT(t->snd_una + 1, t->snd_max))
+      t->snd_max = t->snd_una + 1;
+  } else {
+    tcp_xmit(t, t->finseq, 0, TCP_FIN);
+    if(SEQ_GT(t->finseq + 1, t->snd_max))
+      t->snd_max = t->finseq + 1;
+  }
+  t->timer[TT_PERSIST] = MAX(rto_backoff(t, t->persistshift), TCP_RTO_MIN);
 }
 
 static void
@@ -714,10 +772,6 @@ tcp_timer(void)
   if(tcp_count() == 0)
     return;
   acquire(&tcplock);
-  if(--ticks_to_second <= 0){
-    ticks_to_second = TICK_HZ;
-    challenges_left = TCP_CHALLENGE_PER_SEC;
-  }
   for(t = tcbs; t < tcbs + NTCB; t++)
     for(int i = 0; i < TT_N && t->inuse; i++)
       if(t->timer[i] > 0 && --t->timer[i] == 0)
@@ -819,8 +873,10 @@ update_window(struct tcpcb *t, struct seg *s)
     t->snd_wl1 = s->seq;
     t->snd_wl2 = s->ack;
     t->max_sndwnd = MAX(t->max_sndwnd, s->wnd);
-    if(t->snd_wnd > 0)
+    if(t->snd_wnd > 0){
       t->timer[TT_PERSIST] = 0;
+      t->persistshift = 0;
+    }
   }
 }
 
@@ -828,7 +884,7 @@ update_window(struct tcpcb *t, struct seg *s)
 static void
 tcp_listen_input(struct tcpcb *l, struct mbuf *m, struct seg *s)
 {
-  struct tcpcb *c, *old;
+  struct tcpcb *c;
 
   if(s->flags & TCP_RST){
     mbuf_free(m);
@@ -839,18 +895,24 @@ tcp_listen_input(struct tcpcb *l, struct mbuf *m, struct seg *s)
     return;
   }
   mbuf_free(m);   // data on a SYN comes again once we are synchronized
-  // A full backlog: an embryonic connection that has already had to
-  // resend its SYN-ACK (what a SYN flood leaves) gives way to the new one.
-  // A younger one is most likely a real client completing its handshake:
-  // then, as when all are established and waiting for accept(), the SYN
-  // is dropped and its sender will try again.
-  if(tcb_children(l, -1) >= l->backlog){
-    if((old = tcb_oldest(TCPS_SYN_RECEIVED, l)) == 0 || old->rxtshift == 0){
-      netstat_inc(tcp_syn_dropped);
-      return;
-    }
-    netstat_inc(tcp_syn_recycled);
-    tcp_drop(old, 0);
+  // Two queues, bounded apart: the SYN queue (half-open children, at
+  // most TCP_SYNQ_MAX) and the accept queue (established, waiting for
+  // accept(), at most the backlog).  A SYN is taken while both have room,
+  // so a burst of clients is not turned away while accept() keeps up; a
+  // handshake it started may then complete into a full accept queue,
+  // which is bounded all the same (backlog + TCP_SYNQ_MAX).  Else the SYN
+  // is dropped and its sender tries again.  No half-open child is
+  // recycled for a new SYN: one whose SYN-ACK we resent may have a client
+  // that already believes itself connected, and would be reset.  A SYN
+  // flood thus holds at most TCP_SYNQ_MAX blocks, each until its SYN-ACK
+  // retries run out.
+  if(tcb_children(l, TCPS_SYN_RECEIVED) >= TCP_SYNQ_MAX){
+    netstat_inc(tcp_syn_dropped);
+    return;
+  }
+  if(tcb_children(l, -1) - tcb_children(l, TCPS_SYN_RECEIVED) >= l->backlog){
+    netstat_inc(tcp_accept_queue_full);
+    return;
   }
   if((c = tcb_alloc()) == 0){
     netstat_inc(tcp_syn_dropped);
@@ -864,13 +926,24 @@ tcp_listen_input(struct tcpcb *l, struct mbuf *m, struct seg *s)
   c->irs = s->seq;
   c->rcv_nxt = c->rcv_adv = s->seq + 1;
   c->iss = tcp_isn(c->lport, c->raddr, c->rport);
-  c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = c->iss;
+  c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = c->recover = c->iss;
   c->snd_wnd = s->wnd;
   c->snd_wl1 = s->seq;
   c->snd_wl2 = c->iss;
   c->max_sndwnd = s->wnd;
   set_mss(c, s->mss);
   tcp_output(c);
+}
+
+// Our SYN is acknowledged: the handshake's timer stops.  If the SYN had
+// to be sent again, the RTO starts data at 3 s, not 1 (RFC 6298 5.7).
+static void
+syn_acked(struct tcpcb *t)
+{
+  if(t->rxtshift > 0 && !(t->flags & TF_SAMPLED))
+    t->rto = MAX(t->rto, TCP_RTO_SYNLOST);
+  t->timer[TT_REXMT] = 0;
+  t->rxtshift = 0;
 }
 
 // Our SYN is out; this should be the SYN-ACK (RFC 9293 3.10.7.3).
@@ -900,8 +973,7 @@ tcp_synsent_input(struct tcpcb *t, struct mbuf *m, struct seg *s)
   if(ackok){
     t->snd_una = s->ack;
     t->state = TCPS_ESTABLISHED;
-    t->timer[TT_REXMT] = 0;
-    t->rxtshift = 0;
+    syn_acked(t);
     update_window(t, s);
     wakeup(t);
     tcp_ack_now(t);
@@ -1101,11 +1173,11 @@ sndq_drop(struct tcpcb *t, uint n)
 }
 
 // Resend the first unacknowledged segment (fast retransmit and NewReno's
-// partial ACKs).
+// partial ACKs): no further than what was sent, since snd_max stays put.
 static void
 resend_first(struct tcpcb *t)
 {
-  uint len = MIN(t->sndq_bytes, t->mss);
+  uint len = MIN(MIN(t->sndq_bytes, t->mss), flight(t));
   int fin = (t->flags & TF_FIN_Q) && len == t->sndq_bytes && SEQ_GT(t->snd_max, t->finseq);
 
   netstat_add(tcp_rexmit_bytes, len);
@@ -1120,7 +1192,9 @@ static void
 tcp_dupack(struct tcpcb *t)
 {
   netstat_inc(tcp_dup_acks);
-  if(++t->dupacks == 3 && !(t->flags & TF_RECOVERY)){
+  // Not for a loss from before the last recovery or timeout: their
+  // retransmissions make duplicates of their own (RFC 6582 3.2 (2)).
+  if(++t->dupacks == 3 && !(t->flags & TF_RECOVERY) && SEQ_GEQ(t->snd_una, t->recover)){
     netstat_inc(tcp_fast_rexmits);
     t->ssthresh = MAX(flight(t) / 2, 2 * t->mss);
     t->recover = t->snd_max;
@@ -1184,13 +1258,15 @@ static int
 tcp_ack(struct tcpcb *t, struct seg *s)
 {
   if(SEQ_GT(s->ack, t->snd_max)){
-    tcp_ack_now(t);   // acknowledges something we never sent
+    netstat_inc(tcp_rx_ack_unsent);   // acknowledges something we never sent
+    tcp_ack_unasked(t);
     return 0;
   }
   if(SEQ_LT(s->ack, t->snd_una - MAX(t->max_sndwnd, 1))){
     tcp_challenge(t);   // far too old: RFC 5961 5.2
     return 0;
   }
+  t->probes_out = 0;   // the peer is there
   if(SEQ_GT(s->ack, t->snd_una)){
     tcp_newack(t, s);
   } else if(s->ack == t->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) &&
@@ -1250,8 +1326,7 @@ tcp_synrcvd_ack(struct tcpcb *t, struct mbuf *m, struct seg *s)
   t->state = TCPS_ESTABLISHED;
   t->snd_una = t->iss + 1;   // the SYN; tcp_ack takes the rest
   t->snd_wl1 = s->seq - 1;
-  t->timer[TT_REXMT] = 0;
-  t->rxtshift = 0;
+  syn_acked(t);
   if(t->parent)
     netstat_inc(tcp_conn_accepted);
   t->born = tcb_births++;    // accept() order: order of establishment
@@ -1266,25 +1341,32 @@ tcp_sync_input(struct tcpcb *t, struct mbuf *m, struct seg *s)
 {
   int fin;
 
-  if(t->state == TCPS_SYN_RECEIVED && (s->flags & TCP_SYN) && !(s->flags & TCP_ACK) &&
-     s->seq == t->irs){
-    mbuf_free(m);   // our SYN-ACK was lost: send it again
-    t->snd_nxt = t->iss;
-    tcp_output(t);
-    return;
+  if(t->state == TCPS_SYN_RECEIVED && (s->flags & TCP_SYN) && s->seq == t->irs){
+    if(!(s->flags & TCP_ACK)){
+      mbuf_free(m);   // our SYN-ACK was lost: send it again
+      t->snd_nxt = t->iss;
+      tcp_output(t);
+      return;
+    }
+    // Simultaneous open (RFC 9293 figure 8): the peer's SYN-ACK repeats
+    // the SYN we have, and its ACK completes our side at once.
+    s->flags &= ~TCP_SYN;
+    s->seq++;
   }
   if(!seq_acceptable(t, s)){
-    // Zero window: the ACK and window are still news (RFC 9293 3.10.7.4).
-    if(s->seq == t->rcv_nxt && s->len > 0 && t->rcv_adv == t->rcv_nxt){
+    // Zero window: the ACK and window are still news (RFC 9293 3.10.7.4),
+    // and the sender's probe wants our window back: an ACK at once.
+    if(s->seq == t->rcv_nxt && seg_span(s) > 0 && t->rcv_adv == t->rcv_nxt){
       netstat_inc(tcp_rx_win_full);
       mbuf_trim(m, s->len);
       s->len = 0;
       s->flags &= ~TCP_FIN;
+      t->flags |= TF_ACKNOW;
     } else {
       netstat_inc(tcp_rx_out_of_window);
       mbuf_free(m);
       if(!(s->flags & TCP_RST))
-        tcp_ack_now(t);
+        tcp_ack_unasked(t);
       return;
     }
   }
@@ -1471,8 +1553,10 @@ tcp_accept(struct tcpcb *t, struct tcpcb **child, int block)
 }
 
 // Is the 4-tuple taken by a connection that is not in TIME_WAIT?  One in
-// TIME_WAIT is let go (our new ISN is above its sequence numbers, since
-// the ISN clock moved on: RFC 6191).  Caller holds tcplock.
+// TIME_WAIT is let go, and self's ISN is put above all it sent: the ISN
+// clock moves 250,000 a second, a fast connection more, and a peer that
+// still remembers the old one takes a SYN only above it (RFC 6191).
+// Caller holds tcplock.
 static int
 tuple_busy(struct tcpcb *self, ushort lport, uint raddr, ushort rport)
 {
@@ -1482,6 +1566,8 @@ tuple_busy(struct tcpcb *self, ushort lport, uint raddr, ushort rport)
       continue;
     if(t->state != TCPS_TIME_WAIT)
       return 1;
+    if(SEQ_LEQ(self->iss, t->snd_max + TCP_MAXWIN))
+      self->iss = t->snd_max + TCP_MAXWIN + 1;   // beyond a window of strays
     netstat_inc(tcp_tw_recycled);
     tcp_drop(t, 0);
   }
@@ -1495,6 +1581,7 @@ tcp_connect(struct tcpcb *t, ushort lport, uint raddr, ushort rport, int block)
 
   acquire(&tcplock);
   if(t->state == TCPS_CLOSED && t->lport == 0){
+    t->iss = tcp_isn(lport, raddr, rport);
     if(tuple_busy(t, lport, raddr, rport)){
       t->error = SOCKERR_INUSE;
       release(&tcplock);
@@ -1503,8 +1590,7 @@ tcp_connect(struct tcpcb *t, ushort lport, uint raddr, ushort rport, int block)
     t->lport = lport;
     t->raddr = raddr;
     t->rport = rport;
-    t->iss = tcp_isn(lport, raddr, rport);
-    t->snd_una = t->snd_nxt = t->snd_max = t->snd_sml = t->iss;
+    t->snd_una = t->snd_nxt = t->snd_max = t->snd_sml = t->recover = t->iss;
     t->state = TCPS_SYN_SENT;
     t->error = 0;
     netstat_inc(tcp_conn_opened);

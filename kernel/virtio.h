@@ -31,6 +31,7 @@
 #define VIO_MAGIC_VALUE   0x74726976
 #define VIO_DEVID_NET     1
 #define VIO_DEVID_BLOCK   2
+#define VIO_DEVID_RNG     4
 
 // QEMU virt has VIO_SLOTS virtio-mmio transports, one page apart from
 // VIRTIO0, with PLIC sources VIRTIO0_IRQ upwards (memlayout.h).

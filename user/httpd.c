@@ -9,8 +9,13 @@
 // file system has no subdirectories in the image); "/net" is generated:
 // the interface's counters and the card's two rings, refreshed every
 // two seconds by the browser.  A request head is bounded (REQ_MAX), its
-// line too (LINE_MAX, else 414); anything malformed gets 400, a method
-// other than GET or HEAD 405.  A connection idle for IDLE_MS is closed.
+// line too (LINE_MAX, else 414); anything malformed gets 400 (a request
+// line with a control or non-ASCII byte too), a known method other than
+// GET or HEAD 405, a method we do not know 501 (RFC 9110 15.6.2).  A
+// connection gets FIRST_MS for its first request, then IDLE_MS between
+// requests: a client's first bytes can be delayed on the host side (a
+// connection QEMU's slirp accepted late), a keep-alive connection is
+// idle by choice.
 #include "kernel/types.h"
 #include "kernel/stat.h"
 #include "kernel/fcntl.h"
@@ -18,8 +23,9 @@
 
 #define REQ_MAX   4096     // request line and headers
 #define LINE_MAX  1024     // request line (a longer one: 414)
+#define FIRST_MS  20000    // time for the first request
 #define IDLE_MS   5000     // keep-alive idle timeout
-#define BACKLOG   32
+#define BACKLOG   64       // the kernel's largest (TCP_BACKLOG_MAX)
 #define WORKERS   16       // connections served at once; more wait in the backlog
 
 #define OUT_MAX   16384    // a response head and the first piece of its body
@@ -46,6 +52,7 @@ reason(int code)
   case 404: return "Not Found";
   case 405: return "Method Not Allowed";
   case 414: return "URI Too Long";
+  case 501: return "Not Implemented";
   default:  return "Error";
   }
 }
@@ -265,6 +272,32 @@ net_page(int fd, int send_body, int keep)
 
 // ---- Requests.
 
+// Is the request line (up to the first '\n' in req[0..len)) plain ASCII
+// text, with no NUL or other control byte but its closing '\r'?
+static int
+line_ok(const char *req, int len)
+{
+  for(int i = 0; i < len && req[i] != '\n'; i++){
+    uchar c = req[i];
+    if(c >= 0x7f || (c < ' ' && !(c == '\r' && i + 1 < len && req[i + 1] == '\n')))
+      return 0;
+  }
+  return 1;
+}
+
+// A method of HTTP (RFC 9110 9.3, and PATCH) that we do not serve: 405.
+// Any other is one we do not know: 501.
+static int
+known_method(const char *m)
+{
+  static const char *known[] = { "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH" };
+
+  for(int i = 0; i < (int)(sizeof(known) / sizeof(known[0])); i++)
+    if(strcmp(m, known[i]) == 0)
+      return 1;
+  return 0;
+}
+
 // Answer the request whose head is req[0..len) (NUL-terminated at its
 // end).  1 to keep the connection, 0 to close it, -1 if it failed.
 static int
@@ -273,6 +306,8 @@ serve(int fd, int len)
   char *method, *path, *version, *sp, *line, *eol;
   int get, keep, r;
 
+  if(!line_ok(b->req, len))
+    return error_page(fd, 400, 1, 0) < 0 ? -1 : 0;
   line = strchr(b->req, '\n');
   if(line - b->req > LINE_MAX){
     error_page(fd, 414, 1, 0);
@@ -305,7 +340,7 @@ serve(int fd, int len)
   }
   get = strcmp(method, "GET") == 0;
   if(!get && strcmp(method, "HEAD") != 0)
-    r = error_page(fd, 405, 1, keep);
+    r = error_page(fd, known_method(method) ? 405 : 501, 1, keep);
   else if(path[0] != '/')
     r = error_page(fd, 400, get, keep);
   else if(strcmp(path, "/") == 0)
@@ -333,10 +368,10 @@ head_end(int n)
 static void
 connection(int fd)
 {
-  int n = 0, r, used;
+  int n = 0, r, used, served = 0;
   char *end;
 
-  sockopt(fd, SO_RCVTIMEO, IDLE_MS);
+  sockopt(fd, SO_RCVTIMEO, FIRST_MS);
   for(;;){
     while((end = head_end(n)) == 0){
       if(n == REQ_MAX){
@@ -353,6 +388,8 @@ connection(int fd)
     end[-1] = 0;
     if(serve(fd, used) <= 0)
       return;
+    if(served++ == 0)
+      sockopt(fd, SO_RCVTIMEO, IDLE_MS);   // from now on, idle by choice
     // Pipelined requests: keep what followed this one.
     memmove(b->req, b->req + used, n - used);
     n -= used;

@@ -2,6 +2,7 @@
 #pragma once
 #include "net.h"
 
+extern uint64 host_entropy_seed;   // what net_entropy() derives its bytes from
 extern int host_ring_full;      // the host "driver" refuses frames while set
 extern int host_killed;         // sleep_killable() answers this
 extern int host_wakeups;        // wakeup() calls so far

@@ -2,6 +2,7 @@
 #include "hostnet.h"
 #include <stdlib.h>
 
+uint64 host_entropy_seed = 1;
 int host_ring_full;
 int host_killed;
 int host_wakeups;
@@ -168,4 +169,17 @@ int
 host_nsent(void)
 {
   return sent.len;
+}
+
+// netport.h: "entropy" from a seeded generator, so that a run repeats;
+// two stacks given different seeds have different keys.
+void
+net_entropy(void *dst, int n)
+{
+  uint64 x = host_entropy_seed * 0x9E3779B97F4A7C15ULL + 1;
+
+  for(int i = 0; i < n; i++){
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    ((uchar *)dst)[i] = x >> 56;
+  }
 }

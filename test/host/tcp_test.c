@@ -17,6 +17,8 @@
 #include "check.h"
 
 #define GATEWAY 0x0a000202u
+#define NTCB_HOST 128            // kernel/tcp.c's NTCB
+#define TCP_RCVBUF_HOST 65535    // kernel/tcp.c's TCP_RCVBUF
 
 // ---- One stack, as functions and variables looked up in its copy.
 struct stack {
@@ -58,7 +60,7 @@ sym(void *h, const char *name)
 }
 
 static void
-load(struct stack *s, const char *path)
+load(struct stack *s, const char *path, uint64 seed)
 {
   static const uchar mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
   static const uchar peer[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
@@ -89,6 +91,7 @@ load(struct stack *s, const char *path)
   s->ticks = sym(h, "ticks");
   s->pages = sym(h, "host_pages");
   s->stats = sym(h, "netstats");
+  *(uint64 *)sym(h, "host_entropy_seed") = seed;   // two hosts, two keys
   s->net_start(mac);
   s->arp_pin(GATEWAY, peer);   // no ARP on the simulated link
 }
@@ -119,6 +122,7 @@ struct link {
   double loss, dup, reorder, corrupt;
   int delay;      // ticks every frame takes
   int down;       // drop everything
+  int drop_data;  // drop this many of A's next segments that carry data
 };
 static struct link link;
 
@@ -132,6 +136,41 @@ struct frame {
 static struct frame *inflight;
 static uint now;
 static long frames_total, frames_lost, frames_dup, frames_corrupt, frames_reordered;
+
+// The last TCP segment each stack sent (what a forger would have seen),
+// and the frames sent to a watched port.
+struct lastseg {
+  uint seq, ack;
+  int len, flags;
+  ushort sport, dport;
+};
+static struct lastseg last_from_A, last_from_B;
+static struct lastseg seen[2][65536];   // by stack (A, B) and source port
+static int watch_port;
+static long watch_frames;
+
+static uint
+get32(const uchar *p)
+{
+  return (uint)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+// b is an Ethernet frame; 1 and *ls filled if it holds a TCP segment.
+static int
+tcp_of(const uchar *b, int len, struct lastseg *ls)
+{
+  const uchar *t = b + 14 + 20;
+
+  if(len < 54 || b[12] != 0x08 || b[13] != 0x00 || b[23] != 6)
+    return 0;
+  ls->sport = t[0] << 8 | t[1];
+  ls->dport = t[2] << 8 | t[3];
+  ls->seq = get32(t + 4);
+  ls->ack = get32(t + 8);
+  ls->flags = t[13];
+  ls->len = (b[16] << 8 | b[17]) - 20 - (t[12] >> 4) * 4;
+  return 1;
+}
 
 static void
 put_frame(struct stack *to, const uchar *b, int len, uint due)
@@ -174,6 +213,17 @@ carry(struct stack *from, struct stack *to)
     memcpy(b, m->head, len);
     from->mbuf_free(m);
     frames_total++;
+    struct lastseg ls;
+    if(tcp_of(b, len, &ls)){
+      *(from == &A ? &last_from_A : &last_from_B) = ls;
+      seen[from == &B][ls.sport] = ls;
+      watch_frames += watch_port && ls.dport == watch_port;
+      if(from == &A && ls.len > 0 && link.drop_data > 0){
+        link.drop_data--;
+        frames_lost++;
+        continue;
+      }
+    }
     swap(b, b + 6, 6);                           // Ethernet dst <-> src
     if(len >= 34 && b[12] == 0x08 && b[13] == 0x00)
       swap(b + 14 + 12, b + 14 + 16, 4);         // IPv4 src <-> dst
@@ -264,6 +314,70 @@ drain_link(void)
     inflight = f->next;
     free(f);
   }
+}
+
+// The Internet checksum of n bytes, from a partial sum.
+static uint
+sum16(const uchar *p, int n, uint sum)
+{
+  for(int i = 0; i + 1 < n; i += 2)
+    sum += p[i] << 8 | p[i + 1];
+  if(n & 1)
+    sum += p[n - 1] << 8;
+  while(sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return sum;
+}
+
+static void
+put16(uchar *p, uint v)
+{
+  p[0] = v >> 8;
+  p[1] = v;
+}
+
+static void
+put32(uchar *p, uint v)
+{
+  put16(p, v >> 16);
+  put16(p + 2, v);
+}
+
+// A forged segment to stack `to`, as if from its peer 10.0.2.2, delivered at once.
+static void
+inject(struct stack *to, ushort sport, ushort dport, uint seq, uint ack, int flags,
+       const char *data, int n)
+{
+  static const uchar mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+  static const uchar peer[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+  uchar b[1600] = { 0 }, *ip = b + 14, *t = ip + 20;
+  struct mbuf *m;
+  uint sum;
+
+  memcpy(b, mac, 6);
+  memcpy(b + 6, peer, 6);
+  b[12] = 0x08;
+  ip[0] = 0x45;
+  put16(ip + 2, 20 + 20 + n);
+  ip[8] = 64;
+  ip[9] = 6;
+  put32(ip + 12, GATEWAY);
+  put32(ip + 16, 0x0a00020fu);
+  put16(ip + 10, ~sum16(ip, 20, 0) & 0xffff);
+  put16(t, sport);
+  put16(t + 2, dport);
+  put32(t + 4, seq);
+  put32(t + 8, ack);
+  t[12] = 5 << 4;
+  t[13] = flags;
+  put16(t + 14, 65535);
+  memcpy(t + 20, data, n);
+  sum = sum16(ip + 12, 8, 6 + 20 + n);
+  put16(t + 16, ~sum16(t, 20 + n, sum) & 0xffff);
+  m = to->mbuf_alloc();
+  memcpy(to->mbuf_put(m, 14 + 40 + n), b, 14 + 40 + n);
+  to->eth_input(m);
+  settle();
 }
 
 // ---- One end of a transfer: sends its bytes, reads the other's.
@@ -416,6 +530,7 @@ test_transfers(int n)
 {
   int ok = 0;
   double loss = 0;
+  uint64 unsent = A.stats->tcp_rx_ack_unsent + B.stats->tcp_rx_ack_unsent;
 
   for(int i = 0; i < n; i++){
     random_link();
@@ -423,6 +538,9 @@ test_transfers(int n)
     ok += transfer(i, i % 10 == 0 ? 400000 : 40000);
   }
   CHECK(ok == n);
+  // Nothing is ever sent past snd_max without it moving (a retransmission
+  // of more than was sent once drew such ACKs).
+  CHECK(A.stats->tcp_rx_ack_unsent + B.stats->tcp_rx_ack_unsent == unsent);
   printf("transfers: %d of %d byte-exact and closed; %ld bytes; mean loss %.1f%%;"
          " frames %ld: %ld lost, %ld duplicated, %ld reordered, %ld corrupted\n",
          ok, n, bytes_moved, 100 * loss / n, frames_total, frames_lost, frames_dup,
@@ -480,12 +598,15 @@ test_syn_backoff(void)
   link.down = 0;
 }
 
+static int pair_port;   // the last pair's, for messages
+
 // A connection between A and B over a clean link.
 static void
 pair(struct tcpcb **a, struct tcpcb **b, int port)
 {
   int r;
 
+  pair_port = port;
   memset(&link, 0, sizeof(link));
   link.delay = 1;
   *a = A.open();
@@ -499,6 +620,21 @@ pair(struct tcpcb **a, struct tcpcb **b, int port)
       B.accept(listener, b, 0);
   }
   CHECK(r == 0 && *b != 0);
+}
+
+// Tick until all a sent is acknowledged, at most limit ticks; 1 if it was.
+static int
+wait_acked(struct tcpcb *a, int limit)
+{
+  struct sockinfo si;
+
+  for(int i = 0; i < limit; i++){
+    A.info(a, &si);
+    if(si.sendq == 0)
+      return 1;
+    tick();
+  }
+  return 0;
 }
 
 // Close both ends of a pair cleanly and let TIME_WAIT run out.
@@ -519,7 +655,8 @@ unpair(struct tcpcb *a, struct tcpcb *b)
   B.close(b);
   for(int i = 0; i < 5 * TICK_HZ; i++)
     tick();
-  CHECK(A.count() == 0 && B.count() == 1);
+  if(!CHECK(A.count() == 0 && B.count() == 1))
+    printf("  unpair (port %d): %d and %d control blocks left\n", pair_port, A.count(), B.count());
 }
 
 // One small segment is acknowledged after the delayed-ACK time (40 ms),
@@ -599,9 +736,11 @@ test_rto_backoff(void)
   for(int i = 0; i < 4; i++)
     gaps[i] = ticks_to_frame(&A, &A.stats->tcp_rexmit_timeouts, 100 * TICK_HZ);
   for(int i = 1; i < 4; i++)
-    CHECK(gaps[i] == 2 * gaps[i - 1] || gaps[i] == 60 * TICK_HZ);
+    if(!CHECK(gaps[i] == 2 * gaps[i - 1] || gaps[i] == 60 * TICK_HZ))
+      printf("  retransmission gaps %d %d %d %d\n", gaps[0], gaps[1], gaps[2], gaps[3]);
   CHECK(gaps[0] >= TICK_HZ / 5);
   link.down = 0;
+  CHECK(wait_acked(a, 70 * TICK_HZ));   // the next retransmission gets through
   unpair(a, b);
 }
 
@@ -672,6 +811,467 @@ test_refused(void)
   CHECK(A.count() == 0);
 }
 
+// ---- The review of issue 19: each test failed before its fix.
+
+// Tick n times.
+static void
+ticks_for(int n)
+{
+  for(int i = 0; i < n; i++)
+    tick();
+}
+
+// Fill b's receive window from a with a writer that does not stop: the
+// window shuts and a's persist timer runs.  Bytes a queued.
+static int
+shut_window(struct tcpcb *a, const uchar *out, int n)
+{
+  int sent = 0, r;
+
+  for(int i = 0; i < 300; i++){
+    if(sent < n && (r = A.send(a, 0, (uint64)(out + sent), n - sent, 0)) > 0)
+      sent += r;
+    tick();
+  }
+  return sent;
+}
+
+// Read all b has queued, at most n bytes into in; bytes read.
+static int
+drain(struct stack *s, struct tcpcb *b, uchar *in, int n)
+{
+  int got = 0, r;
+
+  while(got < n && (r = s->recv(b, 0, (uint64)(in + got), n - got, 0)) > 0)
+    got += r;
+  return got;
+}
+
+// Defect 1: a TIME_WAIT block its socket still holds (shutdown, then the
+// peer's FIN) is not recycled for a new socket when the table is full:
+// that gave one block two owners.
+static void
+test_timewait_owned(void)
+{
+  static struct tcpcb *more[NTCB_HOST];
+  struct tcpcb *a, *b;
+  struct sockinfo si;
+  int n, twice = 0;
+
+  pair(&a, &b, 2101);
+  A.shutdown(a);
+  B.shutdown(b);
+  ticks_for(10);
+  A.info(a, &si);
+  CHECK(si.state == TCPS_TIME_WAIT);
+  for(n = 0; n < NTCB_HOST && (more[n] = A.open()) != 0; n++)
+    twice += more[n] == a;
+  if(!CHECK(twice == 0 && n == NTCB_HOST - 1))
+    printf("  %d blocks opened beside the TIME_WAIT one; it was handed out again: %d\n", n, twice);
+  for(int i = 0; i < n; i++)
+    if(more[i] != a)
+      A.close(more[i]);
+  A.close(a);
+  B.close(b);
+  ticks_for(5 * TICK_HZ);
+  CHECK(A.count() == 0 && B.count() == 1);
+}
+
+// Defects 2 and 4: a probe into a shut window is answered.  After a long
+// zero window the persist backoff is large; the first segment lost once
+// the window opens is resent after an RTO, not after 60 s (and the
+// connection is not aborted).
+static void
+test_persist_then_loss(void)
+{
+  static uchar out[150000], in[150000];
+  struct tcpcb *a, *b;
+  int sent, got, n, r;
+  uint64 timeouts = A.stats->tcp_conn_timeouts;
+
+  pattern(out, sizeof(out), 78);
+  pair(&a, &b, 2102);
+  sent = shut_window(a, out, sizeof(out));
+  // Defect 4: a one-byte probe into the shut window gets an ACK at once.
+  uint64 acks = B.stats->tcp_tx_segs;
+  n = ticks_to_frame(&A, &A.stats->tcp_persist_probes, 70 * TICK_HZ);
+  ticks_for(3);
+  if(!CHECK(n > 0 && B.stats->tcp_tx_segs > acks))
+    printf("  a zero-window probe: %lu segments in answer\n",
+           (unsigned long)(B.stats->tcp_tx_segs - acks));
+  ticks_for(120 * TICK_HZ);                 // probes back off to 60 s
+  got = drain(&B, b, in, sizeof(in));
+  link.drop_data = 1000;                    // the data after the window opens
+  n = ticks_to_frame(&A, &A.stats->tcp_rexmit_timeouts, 70 * TICK_HZ);
+  link.drop_data = 0;
+  if(!CHECK(n > 0 && n <= 2 * TICK_HZ))
+    printf("  the lost data were resent after %d ticks\n", n);
+  for(int i = 0; i < 3000 && got < (int)sizeof(out); i++){
+    if(sent < (int)sizeof(out) && (r = A.send(a, 0, (uint64)(out + sent), sizeof(out) - sent, 0)) > 0)
+      sent += r;
+    got += drain(&B, b, in + got, sizeof(in) - got);
+    tick();
+  }
+  CHECK(got == (int)sizeof(out) && memcmp(in, out, sizeof(out)) == 0);
+  CHECK(A.stats->tcp_conn_timeouts == timeouts);
+  unpair(a, b);
+}
+
+// Defect 3: a FIN behind data that filled the peer's window waits for the
+// window; the peer ACKs each probe; after 10 minutes of a shut window
+// nothing is aborted and the reader gets every byte, then the end.
+static void
+test_fin_zero_window(void)
+{
+  static uchar out[TCP_RCVBUF_HOST], in[TCP_RCVBUF_HOST + 1];
+  struct tcpcb *a, *b;
+  struct sockinfo si;
+  uint64 probes, acks, timeouts = A.stats->tcp_conn_timeouts;
+  int got;
+
+  pattern(out, sizeof(out), 79);
+  pair(&a, &b, 2103);
+  CHECK(shut_window(a, out, sizeof(out)) == (int)sizeof(out));
+  CHECK(A.shutdown(a) == 0);
+  ticks_for(TICK_HZ);
+  // Each probe (here the FIN) gets an ACK.
+  probes = A.stats->tcp_persist_probes;
+  acks = B.stats->tcp_tx_segs;
+  ticks_to_frame(&A, &A.stats->tcp_persist_probes, 70 * TICK_HZ);
+  ticks_for(3);
+  if(!CHECK(B.stats->tcp_tx_segs > acks))
+    printf("  probe %lu got no answer\n", (unsigned long)(A.stats->tcp_persist_probes - probes));
+  ticks_for(600 * TICK_HZ);
+  B.info(b, &si);
+  if(!CHECK(si.state == TCPS_ESTABLISHED && si.error == 0 && A.stats->tcp_conn_timeouts == timeouts))
+    printf("  after 10 min of a shut window: reader state %d error %d, writer timeouts %lu\n",
+           si.state, si.error, (unsigned long)(A.stats->tcp_conn_timeouts - timeouts));
+  got = 0;
+  for(int i = 0; i < 100; i++){
+    got += drain(&B, b, in + got, sizeof(in) - got);
+    tick();
+  }
+  CHECK(got == (int)sizeof(out) && memcmp(in, out, sizeof(out)) == 0);
+  CHECK(B.recv(b, 0, (uint64)in, 1, 0) == 0);   // then the FIN: end of stream
+  unpair(a, b);
+}
+
+// Defect 5: zero-window probing ends: for an orphan (its socket closed)
+// after its probes back off even though the peer answers, and for any
+// connection whose peer stops answering.
+static void
+test_persist_gives_up(void)
+{
+  static uchar out[100000];
+  struct tcpcb *a, *b;
+  struct sockinfo si;
+  int n;
+
+  pattern(out, sizeof(out), 80);
+  pair(&a, &b, 2104);
+  shut_window(a, out, sizeof(out));
+  A.close(a);
+  for(n = 0; n < 3600 * TICK_HZ && A.count() > 0; n++)
+    tick();
+  if(!CHECK(A.count() == 0 && A.stats->mbufs_in_use == 0))
+    printf("  an orphan probing a shut window: %d blocks, %lu mbufs after %d s\n", A.count(),
+           (unsigned long)A.stats->mbufs_in_use, n / TICK_HZ);
+  B.close(b);
+
+  pair(&a, &b, 2105);
+  shut_window(a, out, sizeof(out));
+  link.down = 1;
+  for(n = 0; n < 3600 * TICK_HZ; n++){
+    A.info(a, &si);
+    if(si.state == TCPS_CLOSED)
+      break;
+    tick();
+  }
+  if(!CHECK(si.state == TCPS_CLOSED && si.error == SOCKERR_TIMEDOUT))
+    printf("  probes nobody answers: state %d error %d after %d s\n", si.state, si.error,
+           n / TICK_HZ);
+  link.down = 0;
+  A.close(a);
+  B.close(b);
+  ticks_for(5 * TICK_HZ);
+  CHECK(A.count() == 0 && B.count() == 1);
+}
+
+// Defect 6: one forged segment (data A takes as B's) puts the two ends at
+// odds: A acknowledges bytes B never sent, B answers with an ACK A finds
+// out of window, and so on.  ACKs sent unasked are rate-limited, so the
+// exchange dies down.
+static void
+test_ack_loop(void)
+{
+  struct tcpcb *a, *b;
+  long frames;
+  char buf[100];
+
+  pair(&a, &b, 2106);
+  CHECK(B.send(b, 0, (uint64)"hello", 5, 0) == 5);
+  ticks_for(10);
+  CHECK(A.recv(a, 0, (uint64)buf, sizeof(buf), 0) == 5);
+  inject(&A, 80, 2106, last_from_B.seq + last_from_B.len, last_from_B.ack, TCP_ACK,
+         "forged", 6);
+  frames = frames_total;
+  ticks_for(5 * TICK_HZ);
+  frames = frames_total - frames;
+  if(!CHECK(frames <= 40))
+    printf("  %ld frames in the 5 s after one forged segment\n", frames);
+  A.close(a);   // unread data: RST, which B takes (its sequence is right)
+  ticks_for(10);
+  B.close(b);
+  ticks_for(5 * TICK_HZ);
+  CHECK(A.count() == 0 && B.count() == 1);
+}
+
+// Out-of-window RSTs to B's end of the connection from port `port`: how
+// many challenge ACKs B sends on it.
+static long
+challenges(int port, int n)
+{
+  long before = watch_frames;
+
+  watch_port = port;
+
+  struct lastseg *ls = &seen[0][port];
+
+  for(int i = 0; i < n; i++)   // in the window, not at its left edge
+    inject(&B, port, 80, ls->seq + ls->len + 1000, 0, TCP_RST, "", 0);
+  ticks_for(2);
+  watch_port = 0;
+  return watch_frames - before;
+}
+
+// Defect 7: the challenge ACKs one connection gets do not depend on what
+// another got (RFC 5961 7, CVE-2016-5696): the budget is per connection.
+static void
+test_challenge_side_channel(void)
+{
+  struct tcpcb *a1, *b1, *a2, *b2;
+  long alone, beside;
+
+  pair(&a1, &b1, 2107);
+  pair(&a2, &b2, 2108);
+  ticks_for(TICK_HZ);
+  alone = challenges(2107, 150);
+  ticks_for(TICK_HZ);
+  challenges(2108, 1);   // the spoofed RST that hit the other connection
+  beside = challenges(2107, 150);
+  if(!CHECK(alone > 0 && alone == beside))
+    printf("  challenge ACKs to 150 RSTs: %ld alone, %ld after one to another connection\n",
+           alone, beside);
+  A.close(a1);
+  A.close(a2);
+  ticks_for(10);
+  B.close(b1);
+  B.close(b2);
+  ticks_for(5 * TICK_HZ);
+  CHECK(A.count() == 0 && B.count() == 1);
+}
+
+// Defects 8 and 9: more SYNs at once than the backlog, to a listener whose
+// acceptor keeps up, all connect at once; and a half-open connection whose
+// SYN-ACK had to be resent is not given up for a newer SYN.
+static void
+test_syn_burst(void)
+{
+  enum { N = 12 };
+  struct tcpcb *a[N], *b[N];
+  int r[N], done = 0, got = 0;
+  uint64 dropped = B.stats->tcp_syn_dropped;
+
+  memset(&link, 0, sizeof(link));
+  link.delay = 1;
+  for(int i = 0; i < N; i++){
+    a[i] = A.open();
+    r[i] = A.connect(a[i], 2200 + i, GATEWAY, 80, 0);
+  }
+  for(int n = 0; n < 50 && (done < N || got < N); n++){
+    tick();
+    while(got < N && B.accept(listener, &b[got], 0) == 0)
+      got++;
+    done = 0;
+    for(int i = 0; i < N; i++){
+      if(r[i] == TCP_AGAIN)
+        r[i] = A.connect(a[i], 0, GATEWAY, 80, 0);
+      done += r[i] == 0;
+    }
+  }
+  if(!CHECK(done == N && got == N && B.stats->tcp_syn_dropped == dropped))
+    printf("  %d SYNs to a backlog of 8 within 0.5 s: %d connected, %d accepted, %lu dropped\n",
+           N, done, got, (unsigned long)(B.stats->tcp_syn_dropped - dropped));
+  for(int i = 0; i < N; i++){
+    A.close(a[i]);
+    if(i < got)
+      B.close(b[i]);
+  }
+  ticks_for(5 * TICK_HZ);
+  CHECK(A.count() == 0 && B.count() == 1);
+}
+
+// Defect 9: a client whose ACK of our SYN-ACK was lost believes itself
+// connected; the listener resends its SYN-ACK; a flood of new SYNs must
+// not push that half-open connection out (its client would be reset).
+static void
+test_synrcvd_kept(void)
+{
+  struct tcpcb *a, *b;
+  struct sockinfo si;
+  int r, n;
+  uint64 rst = B.stats->tcp_rst_sent;
+
+  memset(&link, 0, sizeof(link));
+  link.delay = 1;
+  a = A.open();
+  r = A.connect(a, 2301, GATEWAY, 80, 0);
+  ticks_for(2);                     // SYN in, SYN-ACK out
+  link.down = 1;                    // A's ACK is lost; A believes it is connected
+  ticks_for(1);
+  r = A.connect(a, 0, GATEWAY, 80, 0);
+  CHECK(r == 0);
+  ticks_for(TICK_HZ + 2);           // B resends its SYN-ACK (lost too)
+  for(int i = 0; i < 100; i++)      // a flood of SYNs from elsewhere
+    inject(&B, 30000 + i, 80, 1000 * i, 0, TCP_SYN, "", 0);
+  link.down = 0;
+  CHECK(A.send(a, 0, (uint64)"req", 3, 0) == 3);
+  for(n = 0; n < 5 * TICK_HZ && B.accept(listener, &b, 0) != 0; n++)
+    tick();
+  A.info(a, &si);
+  if(!CHECK(n < 5 * TICK_HZ && si.state == TCPS_ESTABLISHED && B.stats->tcp_rst_sent == rst))
+    printf("  the client after a SYN flood: state %d error %d, %lu RSTs from the listener\n",
+           si.state, si.error, (unsigned long)(B.stats->tcp_rst_sent - rst));
+  if(n < 5 * TICK_HZ)
+    unpair(a, b);
+  else
+    A.close(a);
+  ticks_for(40 * TICK_HZ);          // the flood's half-open blocks give up
+  CHECK(A.count() == 0 && B.count() == 1);
+}
+
+// Defect 11: after a lost SYN, data start with an RTO of 3 s (RFC 6298 5.7).
+static void
+test_rto_after_syn_loss(void)
+{
+  struct tcpcb *a, *b = 0;
+  int r, n;
+
+  memset(&link, 0, sizeof(link));
+  link.delay = 1;
+  link.down = 1;
+  a = A.open();
+  r = A.connect(a, 2401, GATEWAY, 80, 0);
+  ticks_for(TICK_HZ / 2);
+  link.down = 0;
+  for(int i = 0; i < 2 * TICK_HZ && (r != 0 || b == 0); i++){
+    tick();
+    if(r == TCP_AGAIN)
+      r = A.connect(a, 0, GATEWAY, 80, 0);
+    if(b == 0)
+      B.accept(listener, &b, 0);
+  }
+  CHECK(r == 0 && b != 0);
+  link.down = 1;
+  CHECK(A.send(a, 0, (uint64)"x", 1, 0) == 1);
+  n = ticks_to_frame(&A, &A.stats->tcp_rexmit_timeouts, 10 * TICK_HZ);
+  if(!CHECK(n == 3 * TICK_HZ))
+    printf("  first data retransmission after a lost SYN: %d ticks\n", n);
+  link.down = 0;
+  CHECK(wait_acked(a, 10 * TICK_HZ));
+  unpair(a, b);
+}
+
+// Suspected 4: a simultaneous open completes in one round trip, and the
+// SYN-ACKs that cross are not counted as out of window.
+static void
+test_simultaneous_open(void)
+{
+  struct tcpcb *a = A.open(), *b = B.open();
+  uint64 oow = A.stats->tcp_rx_out_of_window + B.stats->tcp_rx_out_of_window;
+  int ra, rb, n;
+
+  memset(&link, 0, sizeof(link));
+  link.delay = 1;
+  ra = A.connect(a, 2501, GATEWAY, 2502, 0);
+  rb = B.connect(b, 2502, GATEWAY, 2501, 0);
+  for(n = 0; n < 10 && (ra != 0 || rb != 0); n++){
+    tick();
+    if(ra == TCP_AGAIN)
+      ra = A.connect(a, 0, GATEWAY, 2502, 0);
+    if(rb == TCP_AGAIN)
+      rb = B.connect(b, 0, GATEWAY, 2501, 0);
+  }
+  if(!CHECK(ra == 0 && rb == 0 && n <= 3 &&
+            A.stats->tcp_rx_out_of_window + B.stats->tcp_rx_out_of_window == oow))
+    printf("  simultaneous open: %d and %d after %d ticks, %lu out of window\n", ra, rb, n,
+           (unsigned long)(A.stats->tcp_rx_out_of_window + B.stats->tcp_rx_out_of_window - oow));
+  unpair(a, b);
+}
+
+// Suspected 3: a reused port's new SYN starts above everything the old
+// connection (now in TIME_WAIT) sent, even after a fast transfer (RFC 6191).
+static void
+test_timewait_isn(void)
+{
+  static uchar out[1 << 20];
+  struct tcpcb *a, *b;
+  uint old_max;
+  int sent = 0, r;
+
+  pattern(out, sizeof(out), 81);
+  pair(&a, &b, 2601);
+  for(int i = 0; i < 2000 && sent < (int)sizeof(out); i++){
+    if((r = A.send(a, 0, (uint64)(out + sent), sizeof(out) - sent, 0)) > 0)
+      sent += r;
+    drain(&B, b, out, sizeof(out));
+    tick();
+  }
+  CHECK(sent == (int)sizeof(out) && wait_acked(a, 100));
+  A.close(a);
+  ticks_for(5);
+  drain(&B, b, out, sizeof(out));
+  B.close(b);
+  ticks_for(5);
+  old_max = last_from_A.seq + 1;   // past A's last ACK
+  a = A.open();
+  r = A.connect(a, 2601, GATEWAY, 80, 0);
+  settle();
+  if(!CHECK(r == TCP_AGAIN && (last_from_A.flags & TCP_SYN) &&
+            (int)(last_from_A.seq - old_max) > 0))
+    printf("  new ISN %u is %d from the old connection's end\n", last_from_A.seq,
+           (int)(last_from_A.seq - old_max));
+  for(int i = 0; i < 10; i++)
+    tick();
+  if(B.accept(listener, &b, 0) == 0)
+    unpair(a, b);
+  else
+    A.close(a);
+  ticks_for(5 * TICK_HZ);
+}
+
+// Defect 10: the ISN key is not the boot time.  Two hosts that start at
+// the same instant pick different ISNs for the same 4-tuple at the same
+// moment (with the boot time as the key, they picked the same).
+static void
+test_isn_key(void)
+{
+  struct tcpcb *a = A.open(), *b = B.open();
+
+  memset(&link, 0, sizeof(link));
+  link.down = 1;
+  A.connect(a, 2701, GATEWAY, 2702, 0);
+  B.connect(b, 2701, GATEWAY, 2702, 0);
+  settle();
+  if(!CHECK(seen[0][2701].flags == TCP_SYN && seen[1][2701].flags == TCP_SYN &&
+            seen[0][2701].seq != seen[1][2701].seq))
+    printf("  the same 4-tuple at the same time: ISN %u and %u\n", seen[0][2701].seq,
+           seen[1][2701].seq);
+  A.close(a);
+  B.close(b);
+  link.down = 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -679,10 +1279,11 @@ main(int argc, char **argv)
 
   rng = argc > 2 ? strtoull(argv[2], 0, 0) : 1;
   rng = rng * 0x9E3779B97F4A7C15ULL | 1;
-  load(&A, "./stackA.so");
-  load(&B, "./stackB.so");
+  load(&A, "./stackA.so", 1);
+  load(&B, "./stackB.so", 2);
   listener = B.open();
   CHECK(B.listen(listener, 80, 8) == 0);
+  test_isn_key();
   test_syn_backoff();
   test_refused();
   test_delayed_ack();
@@ -690,6 +1291,17 @@ main(int argc, char **argv)
   test_persist();
   test_time_wait();
   test_reset();
+  test_timewait_owned();
+  test_persist_then_loss();
+  test_fin_zero_window();
+  test_persist_gives_up();
+  test_ack_loop();
+  test_challenge_side_channel();
+  test_syn_burst();
+  test_synrcvd_kept();
+  test_rto_after_syn_loss();
+  test_simultaneous_open();
+  test_timewait_isn();
   test_transfers(n);
   B.close(listener);
   for(int i = 0; i < 20 * TICK_HZ; i++)

@@ -419,6 +419,20 @@ badsender(uint addr, int port, int want)
   return why;
 }
 
+// rxone's pair: *rx bound to RXONE_PORT, *tx to server.py; 0, or why not
+// (then neither is open).
+static char *
+rxone_sockets(int *rx, int *tx)
+{
+  if((*rx = boundsocket(RXONE_PORT)) < 0)
+    return "cannot bind UDP port 2000 (RXONE_PORT)";
+  if((*tx = hostsocket(serverport)) < 0){
+    close(*rx);
+    return "cannot open a UDP socket to the server";
+  }
+  return 0;
+}
+
 // The host sends one datagram into the forwarded port 2000 when asked.
 static int
 test_rxone(void)
@@ -427,12 +441,8 @@ test_rxone(void)
   uint addr;
   char *why = 0;
 
-  if((rx = boundsocket(RXONE_PORT)) < 0)
-    FAIL("cannot bind UDP port %d", RXONE_PORT);
-  if((tx = hostsocket(serverport)) < 0){
-    close(rx);
-    FAIL("cannot open a UDP socket to the server");
-  }
+  if((why = rxone_sockets(&rx, &tx)) != 0)
+    FAIL("%s", why);
   n = message(sbuf, "rxone", "t", uptime() ^ getpid());
   if(write(tx, sbuf, n) != n)
     why = "request to server.py failed";
@@ -614,12 +624,8 @@ test_wakeup(void)
   int rx, tx, n, i, k, pids[2];
   char *why = 0;
 
-  if((rx = boundsocket(RXONE_PORT)) < 0)
-    FAIL("cannot bind UDP port %d", RXONE_PORT);
-  if((tx = hostsocket(serverport)) < 0){
-    close(rx);
-    FAIL("cannot open a UDP socket to the server");
-  }
+  if((why = rxone_sockets(&rx, &tx)) != 0)
+    FAIL("%s", why);
   n = message(sbuf, "rxone", "w", uptime() ^ getpid());
   if((pids[0] = fork()) == 0)
     reader(rx, sbuf, n);

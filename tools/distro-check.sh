@@ -156,6 +156,8 @@ summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOGS/make-test.log" | tail -
 echo "make test: exit $rc: ${summary:-no summary line (see $LOGS/make-test.log)}"
 
 echo "=== $DIST: versions"
+# Chromium's version comes from its package: this script never starts a
+# browser (make test's tcp-browser does, inside `unshare --net`).
 # shellcheck disable=SC2016 # expanded inside the root
 in_root sh -c '. /etc/os-release; echo "$PRETTY_NAME"
   qemu-system-riscv64 --version | sed -n 1p
@@ -163,7 +165,7 @@ in_root sh -c '. /etc/os-release; echo "$PRETTY_NAME"
   cc --version | sed -n 1p
   python3 --version
   gdb-multiarch --version | sed -n 1p
-  chromium --version
+  dpkg-query -W -f="chromium \${Version}\n" chromium
   clang --version | sed -n 1p
   tshark --version | sed -n 1p' 2>&1 | tee "$LOGS/versions.txt"
 echo "=== $DIST: wall times"

@@ -67,13 +67,17 @@ KOBJS = \
 	$K/pci.o $K/e1000.o $K/virtio_net.o $K/virtio_rng.o $K/mbuf.o $K/ethernet.o $K/arp.o $K/ip.o $K/udp.o \
 	$K/tcp.o $K/icmp.o $K/dhcp.o $K/socket.o $K/sysnet.o
 
+# >>> only instructor
 # `make CEILING=1` builds the benchmark's ceiling kernel, which answers UDP
-# echo inside the driver (kernel/ceiling.c); tools/bench.py builds it in a
-# copy of the tree, so the normal kernel is never replaced by it.
+# echo inside the driver (kernel/ceiling.c): the link sends the drivers'
+# calls of eth_input() to ceiling.c's __wrap_eth_input() (ld --wrap), so no
+# other source knows of it.  tools/bench.py builds it in a copy of the
+# tree, so the normal kernel is never replaced by it.
 ifeq ($(CEILING),1)
-CFLAGS += -DECHO_CEILING
 KOBJS += $K/ceiling.o
+$K/kernel: LDFLAGS += --wrap=eth_input
 endif
+# <<< only
 
 # `make SLEEP_PAUSE=1` builds a test kernel whose sleep() dawdles before it
 # takes the process lock (proc.c), so that test_sched.py can land a kill
@@ -285,7 +289,7 @@ grade-run: check-tools
 
 # >>> only instructor
 # The student tree without the solution, for the assignment variant LAB
-# (tools/handout.py lists them): handout/xv6-net (the default, e1000) or
+# (tools/variants.py lists them): handout/xv6-net (the default, e1000) or
 # handout/xv6-net-LAB, and its tarball.
 LAB ?= e1000
 handout:

@@ -8,10 +8,11 @@
 // its user-mode network allow on this machine.  Swapping two fields changes
 // no one's-complement sum, so both checksums stay valid as they are.
 //
-// eth_input() offers every received frame here first, only when
-// ECHO_CEILING is defined; a normal build does not even compile this.  The
-// frame comes straight from the driver's receive loop: nothing has run on
-// it yet.
+// The link (`make CEILING=1`: ld --wrap=eth_input) turns the drivers'
+// calls of eth_input() into calls of __wrap_eth_input() below, which offers
+// every received frame here first; a normal build does not even compile
+// this, and no other source mentions it.  The frame comes straight from the
+// driver's receive loop: nothing has run on it yet.
 #include "net.h"
 
 #define CEILING_PORT 2000    // where `make bench` runs udpecho
@@ -48,7 +49,7 @@ echo_frame(struct mbuf *m)
 
 // Bounce an echo frame straight back and return 1; 0 leaves any other
 // frame to the stack.
-int
+static int
 echo_ceiling(struct mbuf *m)
 {
   struct eth_hdr *eh = (struct eth_hdr *)m->head;
@@ -63,4 +64,15 @@ echo_ceiling(struct mbuf *m)
   if(net_dev->transmit(m) < 0)
     net_drop(m, &netstats.tx_ring_full);
   return 1;
+}
+
+void __real_eth_input(struct mbuf *m);
+void __wrap_eth_input(struct mbuf *m);
+
+// What the drivers' eth_input() calls reach in the ceiling kernel.
+void
+__wrap_eth_input(struct mbuf *m)
+{
+  if(!echo_ceiling(m))
+    __real_eth_input(m);
 }

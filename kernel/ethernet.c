@@ -176,10 +176,6 @@ eth_input(struct mbuf *m)
 {
   struct eth_hdr *eh;
 
-#ifdef ECHO_CEILING
-  if(echo_ceiling(m))   // the benchmark's ceiling kernel: see ceiling.c
-    return;
-#endif
   netstat_inc(rx_packets);
   netstat_add(rx_bytes, m->len);
   if(net_tracing)

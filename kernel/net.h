@@ -306,7 +306,3 @@ struct sock *sock_accept(struct sock *s, uint *raddr, int *rport);
 int  sock_shutdown(struct sock *s, int how);
 int  sock_setopt(struct sock *s, int opt, int value);
 int  sock_deliver(int type, ushort lport, struct mbuf *m);   // -1: no such socket
-
-// ceiling.c, only in the benchmark's `make CEILING=1` kernel: 1 if it
-// answered the frame itself.
-int  echo_ceiling(struct mbuf *m);

@@ -17,6 +17,8 @@ import zipfile
 import qemu
 from netpeer import checksum as csum
 from run_tests import REPO, copy_tree, test
+sys.path.insert(0, os.path.join(REPO, "tools"))
+import variants  # noqa: E402
 
 GRADER = os.path.join(REPO, "grade-lab-net")
 # Points a student gets before writing any code: these need no driver.
@@ -325,7 +327,7 @@ def handout(t):
     runs = {}
     try:
         trees = {}
-        for variant in h.VARIANTS:
+        for variant in variants.VARIANTS:
             secret = solution_lines(REPO, variant)
             t.check(len(secret) >= 10, "%s: found only %d solution lines in the tree"
                     % (variant, len(secret)))
@@ -337,11 +339,11 @@ def handout(t):
             scan_handout(t, out, secret)
             with tarfile.open(tar) as tf:
                 names = tf.getnames()
-            for rel in ("kernel/e1000.c", "LAB.md", h.VARIANT_FILE) + h.VARIANTS[variant][1]:
+            for rel in ("kernel/e1000.c", "LAB.md", variants.VARIANT_FILE) + variants.VARIANTS[variant][1]:
                 t.check("%s/%s" % (name, rel) in names, "the %s tarball lacks %s" % (variant, rel))
-            with open(os.path.join(out, h.VARIANT_FILE)) as f:
+            with open(os.path.join(out, variants.VARIANT_FILE)) as f:
                 t.check(f.read().strip() == variant, "%s: %s names another variant"
-                        % (variant, h.VARIANT_FILE))
+                        % (variant, variants.VARIANT_FILE))
             with open(os.path.join(out, "Makefile")) as f:
                 t.check("-Werror" in f.read(), "the handout's Makefile does not build with -Werror")
             t.check(g.no_code_tests(variant) == list(NO_CODE_TESTS),
@@ -349,11 +351,11 @@ def handout(t):
                     % (variant, g.no_code_tests(variant), NO_CODE_TESTS))
             trees[variant] = (out, secret, len(names))
         # The default variant keeps the udp variant's solution as given code.
-        with open(os.path.join(trees[h.DEFAULT_VARIANT][0], "kernel", "socket.c")) as f:
+        with open(os.path.join(trees[variants.DEFAULT_VARIANT][0], "kernel", "socket.c")) as f:
             given = {l.strip() for l in f}
-        t.check(trees["udp"][1] <= given | trees[h.DEFAULT_VARIANT][1],
+        t.check(trees["udp"][1] <= given | trees[variants.DEFAULT_VARIANT][1],
                 "the default handout lacks lines of the udp variant's code: %s"
-                % sorted(trees["udp"][1] - given - trees[h.DEFAULT_VARIANT][1])[:5])
+                % sorted(trees["udp"][1] - given - trees[variants.DEFAULT_VARIANT][1])[:5])
 
         # make grade in each (a clean build with -Werror, then the grader), side by side.
         expected = sum(g.BY_NAME[n].points for n in NO_CODE_TESTS)
@@ -388,7 +390,7 @@ def handout(t):
         # make grade built and graded a copy of its own (its boot test shows
         # each variant's kernel boots); the student's tree of the default
         # variant is built as a student would, then booted.
-        boot_handout(t, trees[h.DEFAULT_VARIANT][0], work)
+        boot_handout(t, trees[variants.DEFAULT_VARIANT][0], work)
         t.note("handout " + "; ".join(scores))
     finally:
         for proc in runs.values():
@@ -1035,8 +1037,8 @@ def grade_steps(t):
               "udp": ([E1000_STEPS, SOCKET_STEPS],
                       set(BROKEN) | set(GUEST_BROKEN) | set(SOCKET_BROKEN)),
               "virtio": ([VIRTIO_STEPS], set(VIRTIO_BROKEN))}
-    t.check(sorted(tables) == sorted(h.VARIANTS), "grade-steps knows the variants %s, "
-            "tools/handout.py has %s" % (sorted(tables), sorted(h.VARIANTS)))
+    t.check(sorted(tables) == sorted(variants.VARIANTS), "grade-steps knows the variants %s, "
+            "tools/variants.py has %s" % (sorted(tables), sorted(variants.VARIANTS)))
     for variant, (dicts, cases) in tables.items():
         steps = lab_steps(h.variant_sections(lab, "LAB.md", variant))
         mapped = {}
@@ -1171,7 +1173,7 @@ def case_of(g, doc):
 
 @test("gradescope", "make gradescope: run_autograder on a fake /autograder grades the solution M/M (the udp and the virtio bundle), a stub with the no-code points only, a broken driver with its hint, ignores a hostile grader and Makefile, and scores a missing or binary file 0 with the reason")
 def gradescope(t):
-    g, h = load_grader(), load_handout()
+    g = load_grader()
     work = tempfile.mkdtemp(prefix="gradescope-")
     procs = {}
     try:
@@ -1180,7 +1182,7 @@ def gradescope(t):
             bundles[variant] = os.path.join(work, "bundle-%s.zip" % variant)
             res = sh(t, ["make", "-s", "gradescope", "LAB=" + variant], REPO, 120, "make gradescope")
             t.check(res.returncode == 0, "make gradescope failed:\n" + res.stdout)
-            made = os.path.join(REPO, "gradescope.zip" if variant == h.DEFAULT_VARIANT
+            made = os.path.join(REPO, "gradescope.zip" if variant == variants.DEFAULT_VARIANT
                                 else "gradescope-%s.zip" % variant)
             t.check(os.path.exists(made), "make gradescope LAB=%s did not write %s" % (variant, made))
             shutil.move(made, bundles[variant])
@@ -1205,7 +1207,7 @@ def gradescope(t):
                               ("virtio", "virtio")):
             roots[what] = shutil.copytree(images[variant], os.path.join(work, what), symlinks=True)
         stub = {}
-        for rel in h.VARIANTS["udp"][1]:
+        for rel in variants.VARIANTS["udp"][1]:
             with open(os.path.join(roots["stub"], "source", "xv6-net", rel)) as f:
                 stub[rel] = f.read()
         # The zip `make zipball` writes holds the files at their paths; a

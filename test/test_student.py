@@ -13,7 +13,9 @@ from run_tests import REPO, test
 from test_grade import BUILD_TIMEOUT, GRADE_TIMEOUT, SCORE_RE, copy_tree, sh
 
 sys.path.insert(0, os.path.join(REPO, "tools"))
-import handout  # noqa: E402  (its .gitignore rules tell build output from sources)
+import handout  # noqa: E402  (the handout's names: README, markers, sections)
+import sources  # noqa: E402  (its .gitignore rules tell build output from sources)
+import variants  # noqa: E402
 
 # Words that belong to the instructor's side of the project.
 INSTRUCTOR_TERMS = re.compile(r"handout\.py|make handout|test_grade|test_student|README\.student"
@@ -45,7 +47,7 @@ def generated(ign, rel):
 
 
 def check_paths(t, tree, words, where):
-    ign = handout.Ignore(tree)
+    ign = sources.Ignore(tree)
     for word in words:
         rel = word[2:] if word.startswith("./") else word
         if generated(ign, rel):
@@ -114,7 +116,7 @@ def student_readme(t):
         res = sh(t, [sys.executable, "tools/gradetree.py", ".grade"], src, 60, "gradetree.py")
         t.check(res.returncode == 0, "tools/gradetree.py failed:\n" + res.stdout)
         checked = setup_tools(t)
-        for variant, (_, files, _) in handout.VARIANTS.items():
+        for variant, (_, files, _) in variants.VARIANTS.items():
             check_variant_readme(t, work, src, variant, files, checked)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -144,7 +146,8 @@ def check_variant_readme(t, work, src, variant, files, checked):
     res = sh(t, [sys.executable, "tools/handout.py", "--lab", variant, "--src", src, "-o", out,
                  "--tar", tar], REPO, 60, "tools/handout.py")
     t.check(res.returncode == 0, "tools/handout.py failed:\n" + res.stdout)
-    for rel in (".grade", handout.STUDENT_README, "test/test_student.py", "tools/gradescope.py"):
+    for rel in (".grade", handout.STUDENT_README, "test/test_student.py", "tools/gradescope.py",
+                "tools/handout.py", "kernel/ceiling.c"):
         t.check(not os.path.exists(os.path.join(out, rel)), "the %s handout ships %s" % (variant, rel))
 
     with open(os.path.join(out, "README.md")) as f:
@@ -207,7 +210,7 @@ def check_whole(t, out, variant, readme):
         t.check(re.search(r"^#+ %s" % re.escape(section), readme, re.M),
                 "the %s handout's Makefile cites the README's %r, which its README lacks"
                 % (variant, section))
-    card = handout.VARIANTS[variant][2]
+    card = variants.VARIANTS[variant][2]
     for nic in re.findall(r"NIC=(\w+) \(the default", make):
         t.check(nic == card, "the %s handout's Makefile calls NIC=%s the default; it is %s"
                 % (variant, nic, card))

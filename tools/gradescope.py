@@ -14,7 +14,7 @@ a programming assignment's autograder.  Its layout, as Gradescope expects:
 Gradescope unpacks it into /autograder/source, runs setup.sh once when it
 builds the image, and run_autograder (copied to /autograder/run_autograder)
 for every submission.  run_autograder takes only the variant's student files
-from the submission (tools/handout.py VARIANTS); the handout's own copy of
+from the submission (tools/variants.py VARIANTS); the handout's own copy of
 them is replaced, the rest of the tree is the reference.
 """
 
@@ -27,15 +27,16 @@ import tempfile
 import zipfile
 
 import handout
+import variants
 
-HERE = os.path.join(handout.TOOLS, "gradescope")
+HERE = os.path.join(variants.TOOLS, "gradescope")
 SCRIPTS = ("setup.sh", "run_autograder")
 TREE = "xv6-net"          # the reference tree's directory in the bundle
 EXECUTABLE = 0o755
 
 
 def bundle_name(variant):
-    return "gradescope.zip" if variant == handout.DEFAULT_VARIANT else \
+    return "gradescope.zip" if variant == variants.DEFAULT_VARIANT else \
         "gradescope-%s.zip" % variant
 
 
@@ -51,7 +52,7 @@ def write_bundle(variant, out):
     work = tempfile.mkdtemp(prefix="gradescope-")
     try:
         tree = os.path.join(work, TREE)
-        files, _ = handout.write_handout(handout.REPO, tree, variant, [out])
+        files, _ = handout.write_handout(variants.REPO, tree, variant, [out])
         tmp = out + ".tmp"
         with zipfile.ZipFile(tmp, "w") as z:
             for name in SCRIPTS:
@@ -67,19 +68,19 @@ def write_bundle(variant, out):
 
 def main():
     ap = argparse.ArgumentParser(description="Write the Gradescope autograder bundle.")
-    ap.add_argument("--lab", default=handout.DEFAULT_VARIANT, choices=sorted(handout.VARIANTS),
+    ap.add_argument("--lab", default=variants.DEFAULT_VARIANT, choices=sorted(variants.VARIANTS),
                     help="the assignment variant (default: %(default)s)")
     ap.add_argument("-o", "--out", help="the zip (default: gradescope.zip in the tree, "
                     "gradescope-VARIANT.zip for another variant)")
     args = ap.parse_args()
-    out = os.path.abspath(args.out or os.path.join(handout.REPO, bundle_name(args.lab)))
+    out = os.path.abspath(args.out or os.path.join(variants.REPO, bundle_name(args.lab)))
     try:
         n = write_bundle(args.lab, out)
-    except handout.MarkerError as e:
+    except variants.TreeError as e:
         sys.exit("gradescope: %s" % e)
     print("gradescope: wrote %s: setup.sh, run_autograder and the %s handout (%d files); "
           "students submit %s" % (os.path.relpath(out), args.lab, n,
-                                  ", ".join(handout.VARIANTS[args.lab][1])))
+                                  ", ".join(variants.VARIANTS[args.lab][1])))
     return 0
 
 

@@ -12,7 +12,7 @@ every run.  A change to a build rule (BUILD_RULES) starts the copy afresh.
 To make sure DIR is never anything but an earlier copy, a directory that is
 neither empty nor marked with STAMP is refused.  What counts as a source is
 what the handout generator copies: everything but .git, what .gitignore
-names and ELF files (tools/handout.py, source_files()).
+names and ELF files (tools/sources.py).
 """
 
 import filecmp
@@ -20,7 +20,8 @@ import os
 import shutil
 import sys
 
-import handout
+import sources
+import variants
 
 STAMP = ".gradetree"   # marks a directory this script wrote
 # Files that decide how everything is built: make does not see their
@@ -42,7 +43,7 @@ def differs(src, dst, rel):
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: tools/gradetree.py DIR")
-    src, dst = handout.REPO, os.path.abspath(sys.argv[1])
+    src, dst = variants.REPO, os.path.abspath(sys.argv[1])
     if os.path.exists(dst):
         if not replaceable(dst, src):
             sys.exit("gradetree: %s is not an earlier copy (no %s); not replacing it"
@@ -53,13 +54,13 @@ def main():
         os.makedirs(dst)
         with open(os.path.join(dst, STAMP), "w") as f:
             f.write("written by tools/gradetree.py for `make grade`; kept up to date on every run\n")
-    sources = handout.source_files(src, [dst])
-    for rel in sources:
+    copied = sources.source_files(src, [dst])
+    for rel in copied:
         if differs(src, dst, rel):
             os.makedirs(os.path.join(dst, os.path.dirname(rel)), exist_ok=True)
             shutil.copyfile(os.path.join(src, rel), os.path.join(dst, rel))   # mtime: now
             shutil.copymode(os.path.join(src, rel), os.path.join(dst, rel))
-    for rel in set(handout.source_files(dst, [os.path.join(dst, STAMP)])) - set(sources):
+    for rel in set(sources.source_files(dst, [os.path.join(dst, STAMP)])) - set(copied):
         os.remove(os.path.join(dst, rel))
     return 0
 

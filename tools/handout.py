@@ -7,9 +7,10 @@ Defaults: the default variant (e1000), the tree this script lives in,
 handout/xv6-net (handout/xv6-net-VARIANT for another variant) and OUT.tar.gz
 inside it.  `make handout [LAB=VARIANT]` runs it.
 
-Variants.  VARIANTS names each assignment and the files the student writes
-(and submits) in it.  The handout records its variant in VARIANT_FILE, where
-the grader, `make zipball` and the Gradescope autograder read it.
+Variants.  VARIANTS (tools/variants.py) names each assignment and the files
+the student writes (and submits) in it.  The handout records its variant in
+VARIANT_FILE, where the grader, `make zipball` and the Gradescope autograder
+read it.
 
 Marker syntax.  In a C or assembly file (.c .h .S), the reference answer sits
 between three comment lines of their own (indentation is free):
@@ -55,36 +56,26 @@ students' README (the tree's own README.md is the instructor's).
 """
 
 import argparse
-import fnmatch
 import os
 import re
 import shutil
 import sys
 import tarfile
 
-TOOLS = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(TOOLS)
+from sources import source_files
+from variants import DEFAULT_VARIANT, REPO, VARIANT_FILE, VARIANTS, TreeError
 
 # Tests that need the solution (they grade it M/M, generate the handout) make
 # no sense to students; the student README ships as README.md (REPLACED).
 STUDENT_README = "tools/README.student.md"
+# Nor do this generator (the variants are tools/variants.py, which ships)
+# and the benchmark's ceiling kernel (the Makefile's CEILING section is the
+# instructor's too).
 INSTRUCTOR_ONLY = ("test/test_grade.py", "test/test_student.py", STUDENT_README,
                    "tools/gradescope.py", "tools/gradescope/setup.sh",
-                   "tools/gradescope/run_autograder")
+                   "tools/gradescope/run_autograder", "tools/handout.py", "kernel/ceiling.c")
 # handout path: the file in the tree whose text it gets
 REPLACED = {"README.md": STUDENT_README}
-
-# The assignment variants: name -> (what the student writes, the files they
-# write it in, which are the files they submit, the card they drive: the
-# Makefile's NIC).  The first is the default.
-VARIANTS = {
-    "e1000": ("the e1000 driver", ("kernel/e1000.c",), "e1000"),
-    "udp": ("the e1000 driver and the UDP receive path",
-            ("kernel/e1000.c", "kernel/socket.c"), "e1000"),
-    "virtio": ("the virtio-net driver", ("kernel/virtio_net.c",), "virtio"),
-}
-DEFAULT_VARIANT = "e1000"
-VARIANT_FILE = "tools/variant"   # in a handout: its variant's name
 
 MARKER_RE = re.compile(r"^\s*// (>>>|===|<<<) (\w+)((?: \w+)*)\s*$")
 DOC_MARKER_RE = re.compile(r"^<!-- (>>>|<<<) only((?: \w+)*) -->\s*$")
@@ -93,12 +84,11 @@ INSTRUCTOR = "instructor"              # a section name: in no handout
 SECTIONED = {"Makefile": MAKE_MARKER_RE}   # files with sections, besides .md
 STUB_LINE_RE = re.compile(r"^(\s*)//(?: |$)(.*)$")
 BEGIN, STUB, END = (">>>", "solution"), ("===", "stub"), ("<<<", "solution")
-ELF_MAGIC = b"\x7fELF"
 MARKED_SUFFIXES = (".c", ".h", ".S")   # where markers are looked for
 DOC_SUFFIXES = (".md",)                # where variant sections are looked for
 
 
-class MarkerError(Exception):
+class MarkerError(TreeError):
     pass
 
 
@@ -177,72 +167,6 @@ def variant_sections(text, where, variant=DEFAULT_VARIANT, marker_re=DOC_MARKER_
     return "".join(out)
 
 
-class Ignore:
-    """The subset of .gitignore rules this tree uses: globs on the base name,
-    globs anchored at the root when they contain a slash, a trailing slash
-    for directories only.  Negation (!) is not supported."""
-
-    def __init__(self, root):
-        self.rules = []
-        path = os.path.join(root, ".gitignore")
-        if not os.path.exists(path):
-            return
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                pat = line.strip()
-                if not pat or pat.startswith("#"):
-                    continue
-                if pat.startswith("!"):
-                    raise MarkerError(".gitignore: negation (%s) is not supported" % pat)
-                dir_only = pat.endswith("/")
-                pat = pat.rstrip("/")
-                anchored = "/" in pat
-                self.rules.append((pat.lstrip("/"), anchored, dir_only))
-
-    def ignored(self, rel, is_dir):
-        name = os.path.basename(rel)
-        for pat, anchored, dir_only in self.rules:
-            if dir_only and not is_dir:
-                continue
-            if fnmatch.fnmatchcase(rel if anchored else name, pat):
-                return True
-        return False
-
-
-def is_elf(path):
-    with open(path, "rb") as f:
-        return f.read(4) == ELF_MAGIC
-
-
-def source_files(src, skip):
-    """Relative paths of the tree's sources, sorted: no .git, nothing that
-    .gitignore names, no ELF file, nothing at or under a path in `skip`."""
-    ign = Ignore(src)
-    files = []
-    for dirpath, dirnames, filenames in os.walk(src):
-        reldir = os.path.relpath(dirpath, src)
-        reldir = "" if reldir == "." else reldir
-        keep = []
-        for d in sorted(dirnames):
-            rel = os.path.join(reldir, d)
-            full = os.path.join(dirpath, d)
-            if d == ".git" or ign.ignored(rel, True) or any(
-                    os.path.samefile(full, s) for s in skip if os.path.exists(s)):
-                continue
-            keep.append(d)
-        dirnames[:] = keep
-        for name in sorted(filenames):
-            rel = os.path.join(reldir, name)
-            full = os.path.join(dirpath, name)
-            # .git is a file in a git worktree
-            if name == ".git" or ign.ignored(rel, False) or os.path.islink(full):
-                continue
-            if is_elf(full) or any(os.path.exists(s) and os.path.samefile(full, s) for s in skip):
-                continue
-            files.append(rel)
-    return sorted(files)
-
-
 def shipped_files(src, skip):
     """Relative paths of the files that go into the handout, sorted."""
     return [rel for rel in source_files(src, skip) if rel not in INSTRUCTOR_ONLY]
@@ -304,19 +228,6 @@ def write_handout(src, out, variant, skip=()):
     return sorted(files), regions
 
 
-def tree_variant(tree):
-    """The variant of a handout tree (VARIANT_FILE), the default for the
-    solution tree, which has none."""
-    try:
-        with open(os.path.join(tree, VARIANT_FILE)) as f:
-            name = f.read().strip()
-    except OSError:
-        return DEFAULT_VARIANT
-    if name not in VARIANTS:
-        raise MarkerError("%s: unknown variant %r" % (VARIANT_FILE, name))
-    return name
-
-
 def handout_name(variant):
     return "xv6-net" if variant == DEFAULT_VARIANT else "xv6-net-" + variant
 
@@ -364,7 +275,7 @@ def main():
         shutil.rmtree(out)
     try:
         files, regions = write_handout(src, out, args.lab, [tar_path])
-    except MarkerError as e:
+    except TreeError as e:
         shutil.rmtree(out, ignore_errors=True)
         sys.exit("handout: %s" % e)
     if regions == 0:

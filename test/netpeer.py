@@ -30,6 +30,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
+from frames import (ETH_ARP, ETH_HDRLEN, ETH_IP, ETH_MINFRAME, PROTO_ICMP,  # noqa: E402,F401
+                    PROTO_TCP, PROTO_UDP, checksum, mac_str, parse_arp, parse_eth, parse_icmp,
+                    parse_ipv4, parse_tcp, parse_udp)
 
 # ---- addresses on the virtual wire ------------------------------------------
 
@@ -40,8 +43,6 @@ GUEST_IP = "10.0.2.15"
 PEER_IP = "10.0.2.2"
 SUBNET_BCAST = "10.0.2.255"
 
-ETH_HDRLEN = 14
-ETH_MINFRAME = 60        # the shortest frame on the wire (no CRC); the guest pads to it
 VNET_MAXFRAME = 1522     # virtio_net.c drops longer frames (and counts them)
 
 # QEMU's e1000 changed in 8.1 (hw/net/e1000.c, e1000x_common.c).  Before, it
@@ -81,8 +82,6 @@ def qemu_version():
                              stderr=subprocess.STDOUT, universal_newlines=True).stdout
         _qemu_version = parse_qemu_version(out)
     return _qemu_version
-ETH_IP, ETH_ARP = 0x0800, 0x0806
-PROTO_ICMP, PROTO_TCP, PROTO_UDP = 1, 6, 17
 ICMP_ECHOREPLY, ICMP_ECHO = 0, 8
 IP_MF, IP_OFFMASK = 0x2000, 0x1FFF
 
@@ -111,20 +110,6 @@ def aton(addr):
 
 def ntoa(raw):
     return socket.inet_ntoa(raw)
-
-
-def mac_str(mac):
-    return ":".join("%02x" % b for b in mac)
-
-
-def checksum(data):
-    """The Internet checksum (RFC 1071) of data, as an int."""
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
 
 
 # ---- building frames -----------------------------------------------------------
@@ -286,8 +271,8 @@ class DhcpServer:
 # ---- parsing frames --------------------------------------------------------------
 
 class Frame:
-    """A frame taken apart.  Layers that are absent or too short to read are
-    None; *_ok fields say whether each checksum holds."""
+    """A frame taken apart (frames.py's parsers).  Layers that are absent or
+    too short to read are None; *_ok fields say whether each checksum holds."""
 
     def __init__(self, raw):
         self.raw = raw
@@ -296,63 +281,36 @@ class Frame:
         self.arp = self.ip = self.udp = self.icmp = self.tcp = None
         self.icmp_type = None
         self.payload = b""
-        if len(raw) >= ETH_HDRLEN:
-            self.dst, self.src = raw[0:6], raw[6:12]
-            self.type = struct.unpack("!H", raw[12:14])[0]
-            body = raw[ETH_HDRLEN:]
-            if self.type == ETH_ARP and len(body) >= 28:
-                self._parse_arp(body)
+        e = parse_eth(raw)
+        if e:
+            self.dst, self.src, self.type = e["dst"], e["src"], e["type"]
+            a = parse_arp(e["body"]) if self.type == ETH_ARP else None
+            if a and "bad" not in a:
+                self.arp = a
             elif self.type == ETH_IP:
-                self._parse_ip(body)
-
-    def _parse_arp(self, b):
-        hrd, pro, hln, pln, op = struct.unpack("!HHBBH", b[:8])
-        self.arp = dict(hrd=hrd, pro=pro, hln=hln, pln=pln, op=op, sha=b[8:14],
-                        sip=ntoa(b[14:18]), tha=b[18:24], tip=ntoa(b[24:28]))
+                self._parse_ip(e["body"])
 
     def _parse_ip(self, b):
-        if len(b) < 20:
+        ip = parse_ipv4(b)
+        if "bad" in ip:
             return
-        vhl, tos, total, ident, off, ttl, proto, _ = struct.unpack("!BBHHHBBH", b[:12])
-        hlen = (vhl & 0xF) * 4
-        if hlen < 20 or len(b) < hlen or total < hlen or total > len(b):
+        self.ip = ip
+        self.padding = ip["padding"]
+        seg = ip["payload"]
+        layer = {PROTO_UDP: parse_udp, PROTO_TCP: parse_tcp}.get(ip["proto"])
+        found = layer(seg, ip) if layer else parse_icmp(seg) if ip["proto"] == PROTO_ICMP else None
+        if found is None or found.get("bad", "").startswith(("udp:", "tcp:", "icmp:")):
             return
-        self.ip = dict(version=vhl >> 4, hlen=hlen, tos=tos, total=total, ident=ident,
-                       off=off, ttl=ttl, proto=proto, src=ntoa(b[12:16]),
-                       dst=ntoa(b[16:20]), csum_ok=checksum(b[:hlen]) == 0)
-        self.padding = b[total:]
-        seg = b[hlen:total]
-        if proto == PROTO_UDP and len(seg) >= 8:
-            sport, dport, length, csum = struct.unpack("!HHHH", seg[:8])
-            pseudo = b[12:20] + struct.pack("!BBH", 0, PROTO_UDP, len(seg))
-            self.udp = dict(sport=sport, dport=dport, length=length, csum=csum,
-                            csum_ok=csum == 0 or checksum(pseudo + seg) == 0)
-            self.payload = seg[8:]
-        elif proto == PROTO_TCP and len(seg) >= 20:
-            sport, dport, seq, ack, off, flags, win = struct.unpack("!HHIIBBH", seg[:16])
-            hlen = (off >> 4) * 4
-            pseudo = b[12:20] + struct.pack("!BBH", 0, PROTO_TCP, len(seg))
-            mss = None
-            opts = seg[20:hlen]
-            i = 0
-            while i < len(opts) and opts[i] != 0:
-                if opts[i] == 1:
-                    i += 1
-                    continue
-                if i + 1 >= len(opts) or opts[i + 1] < 2:
-                    break
-                if opts[i] == 2 and opts[i + 1] == 4 and i + 4 <= len(opts):
-                    mss = struct.unpack("!H", opts[i + 2:i + 4])[0]
-                i += opts[i + 1]
-            self.tcp = dict(sport=sport, dport=dport, seq=seq, ack=ack, flags=flags, win=win,
-                            mss=mss, csum_ok=checksum(pseudo + seg) == 0)
-            self.payload = seg[hlen:]
-        elif proto == PROTO_ICMP and len(seg) >= 8:
-            itype, code, _, ident, seq = struct.unpack("!BBHHH", seg[:8])
-            self.icmp = dict(type=itype, code=code, id=ident, seq=seq,
-                             csum_ok=checksum(seg) == 0)
-            self.icmp_type = itype
-            self.payload = seg[8:]
+        if ip["proto"] == PROTO_UDP and "bad" in found:   # a length that does not fit
+            found.update(csum_ok=False, payload=seg[8:])
+        self.payload = found["payload"]
+        if ip["proto"] == PROTO_UDP:
+            self.udp = found
+        elif ip["proto"] == PROTO_TCP:
+            self.tcp = found
+        else:
+            self.icmp = found
+            self.icmp_type = found["type"]
 
     def _dhcp_summary(self):
         if DHCP_CLIENT_PORT not in (self.udp["sport"], self.udp["dport"]) \

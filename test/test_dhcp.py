@@ -17,6 +17,7 @@ import time
 import shutil
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import frames  # noqa: E402
 import netpeer as wire  # noqa: E402
 from netpeer import (BCAST_MAC, GUEST_IP, GUEST_MAC, PEER_IP, PEER_MAC, DHCPDISCOVER,  # noqa: E402
                      DHCPOFFER, DHCPREQUEST, DHCPACK, DHCPNAK, OPT_REQIP, OPT_SERVER, OPT_DNS,
@@ -26,7 +27,6 @@ from run_tests import REPO, Failure, test  # noqa: E402
 LEASED_IP = "10.0.2.115"     # what the scripted server hands out: not the static address
 BOUND_WAIT = 15              # s for a lease from QEMU's server (the first DISCOVER waits ~1 s)
 STEP_WAIT = 10               # s for the guest's next DHCP message
-PCAP_MAGIC = 0xA1B2C3D4
 
 
 def dhcp_constant(name):
@@ -109,19 +109,12 @@ def check_never_contacted(t, frames, dns):
                 % dns)
 
 
-def read_pcap(path):
-    """The frames of a libpcap capture, in order."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 24:
-        raise Failure("%s is not a capture (%d bytes)" % (path, len(data)))
-    order = "<" if struct.unpack("<I", data[:4])[0] == PCAP_MAGIC else ">"
-    frames, at = [], 24
-    while at + 16 <= len(data):
-        incl = struct.unpack(order + "IIII", data[at:at + 16])[2]
-        frames.append(data[at + 16:at + 16 + incl])
-        at += 16 + incl
-    return frames
+def captured(path):
+    """The frames of a pcap capture that QEMU may still be writing, in order."""
+    try:
+        return [data for _, data, _, _ in frames.read_pcap(path, live=True)[0]]
+    except (OSError, frames.PcapError) as e:
+        raise Failure("the capture: %s" % e)
 
 
 # ---- QEMU's server --------------------------------------------------------------------
@@ -133,7 +126,7 @@ def dhcp_qemu(t):
         pcap = os.path.join(tmp, "dhcp.pcap")
         t.boot({"PCAP": pcap})
         info = wait_state(t, "bound", BOUND_WAIT)
-        msgs = [m for m in (parse_dhcp(wire.Frame(raw)) for raw in read_pcap(pcap)) if m]
+        msgs = [m for m in (parse_dhcp(wire.Frame(raw)) for raw in captured(pcap)) if m]
         t.step("capture: " + ", ".join("%s %s xid %08x" % ("guest" if m["op"] == 1 else m["src"],
                                                              m["type"], m["xid"]) for m in msgs))
         # In order, with one xid (a retransmission, were the machine slow, may come between).
@@ -174,7 +167,7 @@ def dhcp_qemu(t):
         # Traffic through the lease's address, then: the DNS server stays untouched.
         out = t.run("ping -c 2")
         t.expect(out, r"\b2 received", "ping through the lease")
-        check_never_contacted(t, read_pcap(pcap), dns)
+        check_never_contacted(t, captured(pcap), dns)
         t.note("lease %s for %d s from %s; DNS server offered, never contacted"
                % (ack["yiaddr"], granted, addr_opt(ack, OPT_SERVER)))
     finally:

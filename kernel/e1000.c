@@ -300,7 +300,7 @@ e1000_intr(void)
 // that a quiet interface holds exactly RX_RING_SIZE mbufs and leak checks
 // can compare counts.
 void
-e1000_sync(void)
+e1000_settle(void)
 {
   __atomic_store_n(&netstats.rx_missed, rd(E1000_MPC), __ATOMIC_RELAXED);
   // Frames longer than 1522 bytes (1518 from QEMU 8.1) never reach the

@@ -206,7 +206,7 @@ void net_drop(struct mbuf *m, uint64 *why);
 struct netdev {
   const char *name;                    // "e1000", "virtio-net": boot and trace lines
   int  (*transmit)(struct mbuf *m);    // -1 if the ring is full; caller frees
-  void (*sync)(void);                  // settle counters and sent mbufs for netinfo
+  void (*settle)(void);                // settle counters, free sent mbufs (netinfo)
   void (*intr)(void);                  // its interrupt (trap.c)
   void (*ringinfo)(struct ringinfo *ri);   // a look at its rings (/net); 0 if it has none
   void (*tick)(void);                  // every clock tick, on hart 0; 0 if it needs none
@@ -215,7 +215,7 @@ struct netdev {
 // e1000.c: the Intel card's driver (pci.c finds the device).
 void e1000_init(volatile uint32 *regs);
 int  e1000_transmit(struct mbuf *m);   // -1 if the ring is full; caller frees
-void e1000_sync(void);                 // settle counters and sent mbufs for netinfo
+void e1000_settle(void);               // settle counters, free sent mbufs (netinfo)
 void e1000_ringinfo(struct ringinfo *ri);   // a read-only look at both rings
 // Mark slot i in one of struct ringinfo's bitmaps.
 static inline void ringinfo_mark(uchar *map, int i) { map[i / 8] |= 1 << (i % 8); }
@@ -288,13 +288,13 @@ int  tcp_count(void);                   // control blocks in use
 void icmp_input(struct mbuf *m, struct ip_hdr *ip);
 int  icmp_output_echo(struct mbuf *m, ushort id, uint dst);
 
-// socket.c: sockets as the layers see them (files see sockread & co.).
+// socket.c: sockets as the layers see them (files see sock_read & co.).
 struct sock;
 void sock_init(void);
 struct sock *sock_alloc(int type);
-void sockclose(struct sock *s);
-int  sockread(struct sock *s, uint64 addr, int n);
-int  sockwrite(struct sock *s, uint64 addr, int n);
+void sock_close(struct sock *s);
+int  sock_read(struct sock *s, uint64 addr, int n);
+int  sock_write(struct sock *s, uint64 addr, int n);
 int  sock_bind(struct sock *s, int port);
 int  sock_connect(struct sock *s, uint addr, int port);
 int  sock_sendto(struct sock *s, uint64 addr, int n, uint raddr, int rport);

@@ -25,7 +25,7 @@
 static const struct netdev e1000_netdev = {
   .name = "e1000",
   .transmit = e1000_transmit,
-  .sync = e1000_sync,
+  .settle = e1000_settle,
   .intr = e1000_intr,
   .ringinfo = e1000_ringinfo,
 };

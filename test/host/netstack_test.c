@@ -230,7 +230,7 @@ test_udp_in(void)
   udp(&f, 5555, 2001, "nobody", 6);
   feed(&f);
   CHECK(netstats.udp_rx_no_port == 1);
-  sockclose(s);
+  sock_close(s);
 }
 
 static void
@@ -241,10 +241,10 @@ test_udp_out(void)
   uchar *u;
   int lport;
 
-  CHECK(sockwrite(s, (uint64)"x", 1) == -1);   // not connected
+  CHECK(sock_write(s, (uint64)"x", 1) == -1);   // not connected
   CHECK(sock_connect(s, PEER_IP, 25099) == 0);
   for(int i = 0; i < 3; i++)
-    CHECK(sockwrite(s, (uint64)"payload", 7) == 7);
+    CHECK(sock_write(s, (uint64)"payload", 7) == 7);
   CHECK(host_nsent() == 3);
   f = sent();
   u = check_ipv4_out(&f, 17);
@@ -256,12 +256,12 @@ test_udp_out(void)
   sent();
   CHECK(netstats.arp_requests_sent == 1 && netstats.arp_cache_hits == 3);
 
-  CHECK(sockwrite(s, (uint64)"x", 1473) == -1);   // more than one frame holds
-  CHECK(sockwrite(s, 1, 4) == -1);                // bad user address
+  CHECK(sock_write(s, (uint64)"x", 1473) == -1);   // more than one frame holds
+  CHECK(sock_write(s, 1, 4) == -1);                // bad user address
   host_ring_full = 1;
-  CHECK(sockwrite(s, (uint64)"full", 4) == -1 && netstats.tx_ring_full == 1);
+  CHECK(sock_write(s, (uint64)"full", 4) == -1 && netstats.tx_ring_full == 1);
   host_ring_full = 0;
-  sockclose(s);
+  sock_close(s);
 }
 
 // One malformed frame: dropped, counted in the expected counter, nothing sent.
@@ -326,7 +326,7 @@ test_malformed(void)
   struct sockinfo si;
   sock_info(s, &si);
   CHECK(si.queued == 1);
-  sockclose(s);
+  sock_close(s);
 }
 
 // Every counter that records a dropped frame.
@@ -381,7 +381,7 @@ test_truncations(void)
   truncate_each(&f, 20, &netstats.ip_rx_bad_header, &netstats.ip_rx_bad_length);
   arp(&f, bcast, 1, peer_mac, PEER_IP, OUR_IP);
   truncate_each(&f, 28, &netstats.arp_rx_bad, &netstats.arp_rx_bad);
-  sockclose(s);
+  sock_close(s);
 }
 
 // A socket holds SOCK_QUEUE_MAX datagrams; the rest are dropped and counted, on that
@@ -412,12 +412,12 @@ test_queue_limit(void)
   CHECK(si.queued == 1 && si.dropped == 0);
 
   host_killed = 1;   // a read that would block returns -1 once killed
-  CHECK(sockread(a, (uint64)f.b, 0) == 0);
-  sockread(b, (uint64)f.b, 1);
-  CHECK(sockread(b, (uint64)f.b, 1) == -1);
+  CHECK(sock_read(a, (uint64)f.b, 0) == 0);
+  sock_read(b, (uint64)f.b, 1);
+  CHECK(sock_read(b, (uint64)f.b, 1) == -1);
   host_killed = 0;
-  sockclose(a);   // frees the rest still queued
-  sockclose(b);
+  sock_close(a);   // frees the rest still queued
+  sock_close(b);
 }
 
 // Until the next hop answers, at most 16 datagrams wait; they are given
@@ -454,7 +454,7 @@ test_arp_hold_and_expiry(void)
   sent();
   CHECK(sock_sendto(s, (uint64)"x", 1, 0xffffffff, 9) == -1);   // no broadcast
   CHECK(sock_sendto(s, (uint64)"x", 1, OUR_IP, 9) == -1);       // no loopback
-  sockclose(s);
+  sock_close(s);
   ticks += 10 * TICK_HZ;
   arp_expire();
 }
@@ -545,7 +545,7 @@ test_arp_flush_order(void)
   }
   if(!CHECK(strcmp(order, "ABC") == 0 && host_nsent() == 0))
     printf("  (wire order %s)\n", order);
-  sockclose(racer);
+  sock_close(racer);
 }
 
 // Echo requests from many on-link addresses neither lose the datagram that
@@ -582,7 +582,7 @@ test_arp_spoofed_sources(void)
     printf("  (the gateway was evicted)\n");
   f = sent();
   CHECK(f.len > 0 && memcmp(check_ipv4_out(&f, 17) + 8, "later", 5) == 0);
-  sockclose(s);
+  sock_close(s);
   forget_all();
 }
 

@@ -199,7 +199,6 @@ void plic_complete(int irq);
 struct sock;
 extern int net_irq;     // trap.c: the network card's PLIC source, 0 if none
 int  pci_init(void);    // 1 if it found an e1000
-void e1000_intr(void);
 void dhcp_tick(void);    // dhcp.c: on every clock tick of hart 0
 void virtio_net_init(void);   // finds a virtio-net card in the virtio-mmio slots
 int  sock_read(struct sock *s, uint64 addr, int n);

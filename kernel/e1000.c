@@ -147,7 +147,8 @@ e1000_intr_init(void)
   wr(E1000_IMS, E1000_INT_RXT0 | E1000_INT_RXDMT0 | E1000_INT_RXO);
 }
 
-// Called by pci.c with the device's registers mapped at base.
+// Start the device whose registers are mapped at base (e1000_attach(), and
+// the grader's device model).
 void
 e1000_init(volatile uint32 *base)
 {
@@ -299,7 +300,7 @@ e1000_intr(void)
 // sent are freed now rather than when their slots come round again, so
 // that a quiet interface holds exactly RX_RING_SIZE mbufs and leak checks
 // can compare counts.
-void
+static void
 e1000_settle(void)
 {
   __atomic_store_n(&netstats.rx_missed, rd(E1000_MPC), __ATOMIC_RELAXED);
@@ -330,7 +331,7 @@ e1000_settle(void)
 // A snapshot of both rings for ringinfo() (httpd's /net page draws it):
 // the registers and every slot's DD bit.  It only reads, so the picture
 // may be a little behind a ring in motion.
-void
+static void
 e1000_ringinfo(struct ringinfo *ri)
 {
   _Static_assert(RX_RING_SIZE <= RINGINFO_MAXSLOTS && TX_RING_SIZE <= RINGINFO_MAXSLOTS,
@@ -350,4 +351,28 @@ e1000_ringinfo(struct ringinfo *ri)
   for(int i = 0; i < RX_RING_SIZE; i++)
     if(rx_ring[i].status & E1000_RXD_STAT_DD)
       ringinfo_mark(ri->rx_dd, i);
+}
+
+// The stack reaches the card through this (net.h), so the assignment's
+// functions keep their plain names.
+static const struct netdev e1000_netdev = {
+  .name = "e1000",
+  .transmit = e1000_transmit,
+  .settle = e1000_settle,
+  .intr = e1000_intr,
+  .ringinfo = e1000_ringinfo,
+};
+
+// Called by pci.c, which found the card, mapped its registers at base and
+// routed its interrupt to PLIC source irq: start it, and take the
+// interrupt once it runs.
+void
+e1000_attach(volatile uint32 *base, int irq)
+{
+  net_dev = &e1000_netdev;
+  e1000_init(base);
+  if(net_present){
+    net_irq = irq;
+    plic_enable(irq);
+  }
 }

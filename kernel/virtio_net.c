@@ -118,17 +118,11 @@ rx_give(uint16 idx, int i, struct mbuf *m)
 }
 
 // Fill the receive queue: one mbuf for every descriptor, all of them
-// offered to the card; -1 (and nothing kept) if memory runs out.
-//
-// Hints:
-// - Allocate them all first (mbuf_alloc()), so that a failure leaves
-//   nothing half offered to the card.
-// - rx_give() fills a descriptor (2.6.5) and puts it in the available ring
-//   (2.6.13.2).  Then publish them all at once (2.6.13.3): a barrier
-//   (__sync_synchronize()), so that the entries are in memory before the
-//   index that covers them, and avail->idx = the index after the last.
-// - No notification here: the card may not be told anything before
-//   DRIVER_OK (3.1.1); virtio_net_attach() notifies it after that.
+// offered to the card (rx_give(), then one barrier and avail->idx); 0, or
+// -1 if memory runs out, with nothing kept and nothing offered.  Runs once,
+// from virtio_net_attach(), before DRIVER_OK: no lock, and no notification
+// (3.1.1).  The steps: LAB.md (the virtio lab), "What to write"; the
+// barrier: "The barriers".
 static OWN_CODE int
 virtio_net_rx_fill(void)
 {
@@ -153,16 +147,11 @@ virtio_net_rx_fill(void)
   // <<< solution
 }
 
-// Free the frames the card has finished sending.  Caller holds vnet_lock.
-//
-// Hints:
-// - The card has used the chains up to used->idx (vq_pending() compares it
-//   with txq.used_taken, the entries already taken).  Read an entry only
-//   after a barrier (2.6.14): without one, the compiler or the CPU may read
-//   the entry before the index that says it is there.
-// - Entry used_taken % TX_NUM of used->ring holds the head of a finished
-//   chain, descriptor tx_head_desc(slot): tx_slot_of(id) is the slot.  An id that is not a busy slot's
-//   head is the card's mistake: skip it rather than free twice.
+// Free the frames the card has finished sending: each used entry's chain
+// head names a slot (tx_slot_of()), whose mbuf is freed and the slot made
+// free; an entry that names no busy slot is skipped.  Caller holds
+// vnet_lock.  The used ring: 2.6.8 and 2.6.14.  The steps: LAB.md (the
+// virtio lab), "What to write"; the barrier: "The barriers".
 static OWN_CODE void
 tx_reclaim(void)
 {
@@ -184,27 +173,13 @@ tx_reclaim(void)
   // <<< solution
 }
 
-// Queue the frame in m (m->len bytes at m->head) for sending.  On success
-// the driver owns m and frees it once the card is done with it; if every
-// slot is still busy, return -1 and leave m to the caller.
-//
-// Hints:
-// - Any hart may be sending: hold vnet_lock throughout.
-// - Reclaim first (tx_reclaim()): that frees the slots the card is done
-//   with.  No transmit interrupt is asked for (the available ring's
-//   NO_INTERRUPT flag, 2.6.7), so this, and virtio_net_settle(), are the
-//   only places where that happens.
-// - Slot tx_next is free if tx_mbufs[tx_next] is 0; otherwise the queue is
-//   full.  Its two descriptors, tx_head_desc(slot) (the header, tx_hdr)
-//   and tx_frame_desc(slot) (the frame), are chained once and for all by
-//   tx_init();
-//   only the frame's address and length change (5.1.6.2).
-// - Offer the chain (2.6.13.2-3): its head in avail->ring at avail->idx %
-//   TX_NUM, then a barrier, then avail->idx + 1.  The card may look at the
-//   ring at any moment, and an index that is out before its entry offers
-//   whatever the entry held before.
-// - Then vq_notify(&txq): the card does not look at the available ring by
-//   itself (2.6.13.4).
+// Queue the frame in m (m->len bytes at m->head) for sending, in slot
+// tx_next's chain (tx_head_desc(), tx_frame_desc(); 5.1.6.2), and notify
+// the card.  0: the driver owns m, and tx_reclaim() frees it once the card
+// has sent it; -1: every slot is still busy, and m stays the caller's.  Any
+// hart may call it: hold vnet_lock throughout.  The steps: LAB.md (the
+// virtio lab), "What to write"; the barrier and the notification: "The
+// barriers" and "Notifications".
 static OWN_CODE int
 virtio_net_transmit(struct mbuf *m)
 {
@@ -238,26 +213,15 @@ virtio_net_transmit(struct mbuf *m)
   // <<< solution
 }
 
-// Pass every frame the card has received to the network stack.
-//
-// Hints:
-// - As in tx_reclaim(): while vq_pending(&rxq), a barrier, then the entry
-//   at rxq.used_taken % RX_NUM, and used_taken moves on.  Its id is the
-//   descriptor of a filled buffer and its len the bytes the card wrote
-//   there, header included (2.6.14, 5.1.6.4).  The frame is those bytes
-//   less VNET_HDRLEN, at rx_mbufs[id]->head.
-// - Drop (keeping the same buffer) a frame shorter than the header
-//   (rx_desc_errors) or longer than VNET_MAXFRAME (rx_oversize).  Otherwise
-//   give the descriptor a fresh mbuf (rx_no_mbuf and drop if there is none)
-//   and pass the full one, with its len set, to eth_input().
-// - Either way the descriptor goes back in the available ring (rx_give()),
-//   or the card runs out of buffers.  Publish the batch as
-//   virtio_net_rx_fill() does, barrier first, then vq_notify(&rxq): a card
-//   that found the queue empty waits for that notification.
-// - eth_input() may send a reply: do not hold vnet_lock around it.
-// - Only virtio_net_intr() calls this, on the one hart that takes device
-//   interrupts (plic.c): the receive queue needs no lock.  It also asks
-//   the card for no interrupts while this runs.
+// Pass every frame the card has received to the network stack, and give
+// each descriptor back (rx_give()) with a fresh mbuf, or with its own if
+// the frame is dropped (rx_desc_errors, rx_oversize, rx_no_mbuf); then
+// publish them and notify the card.  eth_input() owns each frame passed
+// to it.  Only virtio_net_intr() calls this, on the one hart that takes
+// device interrupts (plic.c): the receive queue needs no lock, and
+// vnet_lock must not be held around eth_input().  The used ring: 2.6.14,
+// 5.1.6.4.  The steps: LAB.md (the virtio lab), "What to write"; the
+// barriers and the notification: "The barriers" and "Notifications".
 static OWN_CODE void
 virtio_net_recv(void)
 {

@@ -174,7 +174,8 @@ e1000_init(volatile uint32 *base)
 // -1: every slot is still busy, and m stays the caller's.  Any hart may
 // call it: hold e1000_lock throughout.  The descriptor: 3.3.3 and
 // e1000_dev.h.  The steps, the barrier before the TDT write and the usual
-// mistakes: LAB.md (the e1000 lab), "What to write" and "The barrier".
+// mistakes: LAB.md (the e1000 lab), "What to write", "The barrier" and
+// "The mistakes that cost the most time".
 int
 e1000_transmit(struct mbuf *m)
 {
@@ -214,7 +215,8 @@ e1000_transmit(struct mbuf *m)
 // the e1000 until this one completes its claim: the receive ring needs no
 // lock, and e1000_lock must not be held around eth_input().  The ring:
 // 3.2.6, the descriptor: 3.2.3.  The steps, the barriers and the usual
-// mistakes: LAB.md (the e1000 lab), "What to write" and "The barrier".
+// mistakes: LAB.md (the e1000 lab), "What to write", "The barrier" and
+// "The mistakes that cost the most time".
 void
 e1000_recv(void)
 {

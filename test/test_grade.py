@@ -904,8 +904,8 @@ VIRTIO_BROKEN = {
                              "rxone": ("FAIL", None)}),
     "vnet_lock held across eth_input": (
         [("      idx = rx_give(idx, e->id, fresh);\n      eth_input(m);\n",
-          "      idx = rx_give(idx, e->id, fresh);\n      acquire(&vnet_lock);\n      eth_input(m);\n"
-          "      release(&vnet_lock);\n")],
+          "      idx = rx_give(idx, e->id, fresh);\n      acquire(&vnet_lock);\n"
+          "      eth_input(m);\n      release(&vnet_lock);\n")],
         ["txone", "rxone"], {"txone": ("FAIL", "virtio:panic-lock"),
                              "rxone": ("FAIL", "virtio:panic-lock")}),
     # The ring steps done with virtio.c's helpers: no barrier of the

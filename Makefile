@@ -64,8 +64,8 @@ KOBJS = \
 	$K/uservec.o $K/kernelvec.o $K/trap.o $K/plic.o \
 	$K/syscall.o $K/sysproc.o $K/exec.o \
 	$K/virtio.o $K/virtio_disk.o $K/bio.o $K/log.o $K/fs.o $K/file.o $K/pipe.o $K/sysfile.o \
-	$K/pci.o $K/e1000.o $K/virtio_net.o $K/virtio_rng.o $K/mbuf.o $K/ethernet.o $K/arp.o $K/ip.o $K/udp.o \
-	$K/tcp.o $K/icmp.o $K/dhcp.o $K/socket.o $K/sysnet.o
+	$K/pci.o $K/e1000.o $K/virtio_net.o $K/virtio_rng.o $K/mbuf.o $K/ethernet.o $K/netinfo.o \
+	$K/arp.o $K/ip.o $K/udp.o $K/tcp.o $K/icmp.o $K/dhcp.o $K/socket.o $K/sysnet.o
 
 # >>> only instructor
 # `make CEILING=1` builds the benchmark's ceiling kernel, which answers UDP

@@ -199,12 +199,11 @@ void plic_complete(int irq);
 struct sock;
 extern int net_irq;     // trap.c: the network card's PLIC source, 0 if none
 int  pci_init(void);    // 1 if it found an e1000
-void e1000_intr(void);
 void dhcp_tick(void);    // dhcp.c: on every clock tick of hart 0
 void virtio_net_init(void);   // finds a virtio-net card in the virtio-mmio slots
-int  sockread(struct sock *s, uint64 addr, int n);
-int  sockwrite(struct sock *s, uint64 addr, int n);
-void sockclose(struct sock *s);
+int  sock_read(struct sock *s, uint64 addr, int n);
+int  sock_write(struct sock *s, uint64 addr, int n);
+void sock_close(struct sock *s);
 void tcp_timer(void);   // every tick; returns at once while no connection exists
 uint64 net_usec(void);  // trap.c: microseconds since boot, for TCP
 

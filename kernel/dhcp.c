@@ -332,7 +332,7 @@ dhcp_tick(void)
   // Free the sent frame's page now rather than when its ring slot comes
   // round again: this send happens under whatever runs, and leak checks
   // (usertests, grind) compare free pages.
-  net_dev->sync();
+  net_dev->settle();
 }
 
 // An ACK for what we asked: the interface takes the lease.  Caller holds

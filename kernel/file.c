@@ -75,7 +75,7 @@ drop_backing(struct file *f)
     pipeclose(f->pipe, f->writable);
     break;
   case FD_SOCKET:
-    sockclose(f->sock);
+    sock_close(f->sock);
     break;
   case FD_INODE:
   case FD_DEVICE:
@@ -178,7 +178,7 @@ fileread(struct file *f, uint64 addr, int n)
   case FD_PIPE:
     return piperead(f->pipe, addr, n);
   case FD_SOCKET:
-    return sockread(f->sock, addr, n);
+    return sock_read(f->sock, addr, n);
   case FD_DEVICE:
     dev = device_of(f);
     if(dev == 0 || dev->read == 0)
@@ -234,7 +234,7 @@ filewrite(struct file *f, uint64 addr, int n)
   case FD_PIPE:
     return pipewrite(f->pipe, addr, n);
   case FD_SOCKET:
-    return sockwrite(f->sock, addr, n);
+    return sock_write(f->sock, addr, n);
   case FD_DEVICE:
     dev = device_of(f);
     if(dev == 0 || dev->write == 0)

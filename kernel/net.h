@@ -199,24 +199,24 @@ void net_drop(struct mbuf *m, uint64 *why);
 // it is given: it frees it, queues it, or reuses it for a reply.  An output
 // function owns it too and returns -1 if the frame could not be sent.
 
-// The card under the stack, whichever the kernel found: the code that
-// attaches it (pci.c for the e1000, virtio_net.c) sets net_dev, then the
-// driver calls net_start() with the card's MAC address once it can send
-// and receive.  Received frames come up through eth_input().
+// The card under the stack, whichever the kernel found: its driver's
+// attach (e1000_attach(), virtio_net_attach()) sets net_dev, then calls
+// net_start() with the card's MAC address once it can send and receive.
+// Received frames come up through eth_input().
 struct netdev {
   const char *name;                    // "e1000", "virtio-net": boot and trace lines
   int  (*transmit)(struct mbuf *m);    // -1 if the ring is full; caller frees
-  void (*sync)(void);                  // settle counters and sent mbufs for netinfo
+  void (*settle)(void);                // settle counters, free sent mbufs (netinfo)
   void (*intr)(void);                  // its interrupt (trap.c)
   void (*ringinfo)(struct ringinfo *ri);   // a look at its rings (/net); 0 if it has none
   void (*tick)(void);                  // every clock tick, on hart 0; 0 if it needs none
 };
 
 // e1000.c: the Intel card's driver (pci.c finds the device).
+void e1000_attach(volatile uint32 *regs, int irq);   // sets net_dev
 void e1000_init(volatile uint32 *regs);
 int  e1000_transmit(struct mbuf *m);   // -1 if the ring is full; caller frees
-void e1000_sync(void);                 // settle counters and sent mbufs for netinfo
-void e1000_ringinfo(struct ringinfo *ri);   // a read-only look at both rings
+void e1000_intr(void);
 // Mark slot i in one of struct ringinfo's bitmaps.
 static inline void ringinfo_mark(uchar *map, int i) { map[i / 8] |= 1 << (i % 8); }
 
@@ -224,12 +224,15 @@ static inline void ringinfo_mark(uchar *map, int i) { map[i / 8] |= 1 << (i % 8)
 extern const struct netdev *net_dev;
 extern uchar net_mac[ETH_ALEN];
 extern int   net_present;              // a card was found and started: the link is up
-extern int   net_tracing;              // console line per frame
 void net_start(const uchar *mac);
-void net_fillinfo(struct netinfo *ni); // addresses and every counter
-void netinfo_add(struct netinfo *ni, const char *name, uint64 value);
 void eth_input(struct mbuf *m);        // a received frame, from the driver
 int  eth_output(struct mbuf *m, const uchar *dst, ushort type);
+
+// netinfo.c: the interface's report (netinfo()) and its frame trace.
+extern int   net_tracing;              // console line per frame
+void net_fillinfo(struct netinfo *ni); // addresses and every counter
+void netinfo_add(struct netinfo *ni, const char *name, uint64 value);
+void net_trace(const char *dir, struct mbuf *m);   // dir "RX" or "TX"
 
 // arp.c
 void arp_init(void);
@@ -288,13 +291,13 @@ int  tcp_count(void);                   // control blocks in use
 void icmp_input(struct mbuf *m, struct ip_hdr *ip);
 int  icmp_output_echo(struct mbuf *m, ushort id, uint dst);
 
-// socket.c: sockets as the layers see them (files see sockread & co.).
+// socket.c: sockets as the layers see them (files see sock_read & co.).
 struct sock;
 void sock_init(void);
 struct sock *sock_alloc(int type);
-void sockclose(struct sock *s);
-int  sockread(struct sock *s, uint64 addr, int n);
-int  sockwrite(struct sock *s, uint64 addr, int n);
+void sock_close(struct sock *s);
+int  sock_read(struct sock *s, uint64 addr, int n);
+int  sock_write(struct sock *s, uint64 addr, int n);
 int  sock_bind(struct sock *s, int port);
 int  sock_connect(struct sock *s, uint addr, int port);
 int  sock_sendto(struct sock *s, uint64 addr, int n, uint raddr, int rport);

@@ -48,4 +48,8 @@ uint64 net_usec(void);
 // entropy source, in the kernel virtio-rng (virtio_rng.c).
 void net_entropy(void *dst, int n);
 
-// The driver is reached through net_dev (net.h).
+// The driver is reached through net_dev (net.h).  The code that attaches a
+// card also takes its interrupt: the PLIC source trap.c passes to
+// net_dev->intr(), enabled on hart 0.
+extern int net_irq;
+void plic_enable(int irq);

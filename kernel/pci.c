@@ -1,4 +1,4 @@
-// pci.c: find the e1000 on PCI bus 0 (ECAM), give it its register window and its interrupt.
+// pci.c: find the e1000 on PCI bus 0 (ECAM), give it its register window and its interrupt line.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -20,16 +20,6 @@
 
 #define E1000_PCI_ID  ((0x100Eu << 16) | 0x8086u)   // Intel 82540EM
 
-// The stack reaches the e1000 through this (net.h); e1000.c itself knows
-// nothing of it, so the assignment's functions keep their plain names.
-static const struct netdev e1000_netdev = {
-  .name = "e1000",
-  .transmit = e1000_transmit,
-  .sync = e1000_sync,
-  .intr = e1000_intr,
-  .ringinfo = e1000_ringinfo,
-};
-
 // Configuration space of bus 0, function 0 of a slot.
 static volatile uchar *
 pci_config(int slot)
@@ -37,8 +27,10 @@ pci_config(int slot)
   return (volatile uchar *)(KDEV(PCIE_ECAM) + ((uint64)slot << 15));
 }
 
+// Give the e1000 in slot its registers and its interrupt, then hand it to
+// its driver.
 static void
-e1000_attach(int slot, volatile uchar *cfg)
+pci_setup_e1000(int slot, volatile uchar *cfg)
 {
   int pin = cfg[PCI_INTPIN];
   int irq;
@@ -54,12 +46,7 @@ e1000_attach(int slot, volatile uchar *cfg)
   __sync_synchronize();
   printf("pci: slot %d: 8086:100e Intel 82540EM (e1000), registers at %p, irq %d\n",
          slot, (void *)PCIE_MMIO, irq);
-  net_dev = &e1000_netdev;
-  e1000_init((volatile uint32 *)KDEV(PCIE_MMIO));
-  if(net_present){
-    net_irq = irq;
-    plic_enable(irq);
-  }
+  e1000_attach((volatile uint32 *)KDEV(PCIE_MMIO), irq);
 }
 
 // Called on hart 0 before its plicinithart(), which enables the e1000's
@@ -72,7 +59,7 @@ pci_init(void)
   for(int slot = 0; slot < PCI_SLOTS; slot++){
     volatile uchar *cfg = pci_config(slot);
     if(*(volatile uint32 *)(cfg + PCI_ID) == E1000_PCI_ID){
-      e1000_attach(slot, cfg);
+      pci_setup_e1000(slot, cfg);
       return 1;
     }
   }

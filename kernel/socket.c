@@ -6,12 +6,10 @@
 #define EPHEMERAL_HI 65535
 #define PORT_MAX     65535
 
-// A socket holds SOCK_QUEUE_MAX datagrams (netinfo.h).  One pass of
-// e1000_recv() can find 30-50 frames in the ring now and then, when QEMU
-// delivers late or all at once, and hands them all over before the
-// reader runs.  With 16, make bench's receive test lost datagrams at a
-// fraction of the rate it now reaches without loss (bench/results.md).
-// At worst 64 UDP sockets x 64 pages = 16 MiB of 128.
+// A socket holds SOCK_QUEUE_MAX datagrams (netinfo.h): one pass of
+// e1000_recv() can find dozens of frames that QEMU delivered at once, and
+// hands them all over before the reader runs (bench/README.md).  At worst
+// 64 UDP sockets x 64 pages = 16 MiB of 128.
 //
 // One lock covers the table, every socket and every queue: sockets are
 // few, and one lock makes bind's "is this port free?" trivially atomic.
@@ -43,9 +41,9 @@ sock_init(void)
   tcp_init();
 }
 
-// A socket slot of type for control block t (TCP), or 0.
+// Allocate a free slot to a socket of type (TCP: on control block t), or 0.
 static struct sock *
-sock_slot(int type, struct tcpcb *t)
+sock_alloc_slot(int type, struct tcpcb *t)
 {
   struct sock *s;
 
@@ -78,14 +76,14 @@ sock_alloc(int type)
     return 0;
   if(type == SOCK_TCP && (t = tcp_open()) == 0)
     return 0;
-  if((s = sock_slot(type, t)) == 0 && t)
+  if((s = sock_alloc_slot(type, t)) == 0 && t)
     tcp_close(t);
   return s;
 }
 
 // Release the port and whatever was never read (TCP: start the close).
 void
-sockclose(struct sock *s)
+sock_close(struct sock *s)
 {
   if(s->type == SOCK_TCP && s->tcb)
     tcp_close(s->tcb);
@@ -243,7 +241,7 @@ sock_sendto(struct sock *s, uint64 addr, int n, uint raddr, int rport)
 }
 
 int
-sockwrite(struct sock *s, uint64 addr, int n)
+sock_write(struct sock *s, uint64 addr, int n)
 {
   uint raddr;
   int rport;
@@ -259,31 +257,57 @@ sockwrite(struct sock *s, uint64 addr, int n)
   return sock_sendto(s, addr, n, raddr, rport);
 }
 
+// Queue m, which came from m->raddr:m->rport, on the socket of a type
+// bound to lport, and wake its reader; the socket owns m from then on.  A
+// connected socket takes datagrams from its peer only, and a full queue
+// (SOCK_QUEUE_MAX) drops what overflows it: 0, and m dropped and counted.
+// No socket: -1, and m freed (udp_input() counts udp_rx_no_port).  Called
+// from the receive interrupt: it must not sleep.  Hold socklock from the
+// look-up until m is queued and the reader woken.  The steps, and why
+// each rule: LAB.md (the udp lab), "What to write in kernel/socket.c" and
+// "Sleep and wakeup".
+int
+sock_deliver(int type, ushort lport, struct mbuf *m)
+{
+  // >>> solution udp
+  struct sock *s;
+  uint64 *why = 0;
+
+  acquire(&socklock);
+  s = sock_find(type, lport);
+  if(s == 0){
+    release(&socklock);
+    mbuf_free(m);
+    return -1;
+  }
+  if(s->raddr && (s->raddr != m->raddr || s->rport != m->rport)){
+    why = &netstats.sock_rx_wrong_peer;
+  } else if(s->rxq.len >= SOCK_QUEUE_MAX){
+    why = &netstats.sock_rx_queue_full;
+    s->dropped++;
+  } else {
+    mbufq_pushtail(&s->rxq, m);
+    wakeup(&s->rxq);
+  }
+  release(&socklock);
+  if(why)
+    net_drop(m, why);
+  return 0;
+  // === stub
+  // // Your code here.
+  // mbuf_free(m);
+  // return -1;
+  // <<< solution
+}
+
 // Wait for a datagram and copy up to n bytes of it to user address addr;
 // the rest of it is discarded.  s is a UDP or ICMP socket and n >= 0
-// (sock_recv() checked).  The sender goes to *raddr and *rport when
-// they are not 0.  If the copy fails the datagram stays queued.
-//
-// Hints:
-// - socklock covers every queue: hold it while you look at s->rxq and
-//   take from it.
-// - While s->rxq.len is 0, sleep_killable(&s->rxq, &socklock), and look
-//   again when it returns (another reader may have been first).  It
-//   releases socklock only once the process is asleep, and sock_deliver() wakes it
-//   holding socklock, so a datagram cannot slip in between the look and
-//   the sleep.  Looking at the queue without socklock opens exactly that
-//   gap: a lost wakeup, and the reader sleeps with a datagram queued.
-// - Hold no lock but socklock when calling sleep_killable(): it releases
-//   only the one it is given, and switching away with another spinlock
-//   held panics ("sched: other locks held").
-// - A process killed before or while it waits must not sleep on:
-//   sleep_killable() then returns -1, with socklock held again: release
-//   it and return -1.
-// - The datagram is s->rxq.head: m->len bytes at m->head.  Copy at most n
-//   of them with either_copyout(1, addr, ...); only when that worked take
-//   it off the queue (mbufq_pophead()), else return -1 and leave it there.
-// - The sender is in m->raddr and m->rport; mbuf_free() the datagram when
-//   done, and return the number of bytes copied.
+// (sock_recv() checked).  The sender goes to *raddr and *rport when they
+// are not 0.  Returns the bytes copied and frees the datagram; -1 if the
+// copy fails (the datagram stays queued) or the process is killed while
+// it waits.  Look at the queue and sleep under one hold of socklock, and
+// hold no other lock.  The steps, and why each rule: LAB.md (the udp
+// lab), "What to write in kernel/socket.c" and "Sleep and wakeup".
 int
 sock_recvfrom(struct sock *s, uint64 addr, int n, uint *raddr, int *rport)
 {
@@ -331,7 +355,7 @@ sock_recv(struct sock *s, uint64 addr, int n, uint *raddr, int *rport)
 }
 
 int
-sockread(struct sock *s, uint64 addr, int n)
+sock_read(struct sock *s, uint64 addr, int n)
 {
   if(s->type == SOCK_TCP)
     return tcp_recv(s->tcb, 1, addr, n, 1);
@@ -365,12 +389,12 @@ sock_accept(struct sock *s, uint *raddr, int *rport)
   if(s->type != SOCK_TCP)
     return 0;
   // The slot first, so that a connection is never taken with nowhere to put it.
-  if((ns = sock_slot(SOCK_TCP, 0)) == 0){
+  if((ns = sock_alloc_slot(SOCK_TCP, 0)) == 0){
     sock_fail(s, SOCKERR_NOBUFS);
     return 0;
   }
   if(tcp_accept(s->tcb, &c, 1) != 0){
-    sockclose(ns);
+    sock_close(ns);
     return 0;
   }
   ns->tcb = c;
@@ -422,61 +446,4 @@ sock_info(struct sock *s, struct sockinfo *si)
   si->error = s->error;
   si->waiting = sleepers(&s->rxq);
   release(&socklock);
-}
-
-// Queue m, which came from m->raddr:m->rport, on the socket of a type
-// bound to lport.  Each socket drops only what overflows its own queue.
-// Returns -1 (and frees m) if no socket has that port.
-//
-// Hints:
-// - socklock covers the table of sockets and every queue: hold it from the
-//   look-up until m is queued and the reader woken.
-// - sock_find(type, lport) is the socket bound to the datagram's
-//   destination port (lport; m->rport is the sender's port).  None: free
-//   m and return -1 (udp_input() counts udp_rx_no_port).
-// - A connected socket (s->raddr not 0) takes datagrams only from its
-//   peer (s->raddr, s->rport): drop the others with
-//   net_drop(m, &netstats.sock_rx_wrong_peer) and return 0.
-// - The queue is bounded: a socket already holding SOCK_QUEUE_MAX
-//   datagrams (netinfo.h) drops m with
-//   net_drop(m, &netstats.sock_rx_queue_full) and counts it in s->dropped
-//   (sockinfo reports it).  Without a bound one flood of datagrams to a
-//   socket nobody reads takes every mbuf in the kernel.
-// - Otherwise mbufq_pushtail(&s->rxq, m) and wake the reader, every
-//   time: sock_recvfrom() sleeps on &s->rxq, so wakeup(&s->rxq).  A
-//   wakeup on another channel, or behind a condition, is lost: the reader
-//   sleeps on with the datagram queued.
-// - net_drop() and mbuf_free() may be called after release().
-int
-sock_deliver(int type, ushort lport, struct mbuf *m)
-{
-  // >>> solution udp
-  struct sock *s;
-  uint64 *why = 0;
-
-  acquire(&socklock);
-  s = sock_find(type, lport);
-  if(s == 0){
-    release(&socklock);
-    mbuf_free(m);
-    return -1;
-  }
-  if(s->raddr && (s->raddr != m->raddr || s->rport != m->rport)){
-    why = &netstats.sock_rx_wrong_peer;
-  } else if(s->rxq.len >= SOCK_QUEUE_MAX){
-    why = &netstats.sock_rx_queue_full;
-    s->dropped++;
-  } else {
-    mbufq_pushtail(&s->rxq, m);
-    wakeup(&s->rxq);
-  }
-  release(&socklock);
-  if(why)
-    net_drop(m, why);
-  return 0;
-  // === stub
-  // // Your code here.
-  // mbuf_free(m);
-  // return -1;
-  // <<< solution
 }

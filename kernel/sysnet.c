@@ -32,7 +32,7 @@ sys_socket(void)
   if(!net_present || (s = sock_alloc(type)) == 0)
     return -1;
   if((f = filealloc()) == 0){
-    sockclose(s);
+    sock_close(s);
     return -1;
   }
   f->type = FD_SOCKET;
@@ -139,7 +139,7 @@ sys_netinfo(void)
 
   argaddr(0, &dst);
   if(net_present){
-    net_dev->sync();
+    net_dev->settle();
     arp_expire();   // so that datagrams given up on no longer count as in use
   }
   freepages = kfreecount();   // before our own page, too big for the stack

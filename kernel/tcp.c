@@ -23,6 +23,30 @@
 // - No SACK, no urgent data (URG is ignored), no keep-alive.
 // - Timers count clock ticks (TICK_HZ, 10 ms): the RTO clock granularity
 //   G of RFC 6298 is one tick.
+//
+// The sections below, with the RFC 9293 sections they follow and the
+// functions a reader of BSD's or lwIP's TCP may know them by:
+//   Initial sequence numbers  3.4.1, RFC 6528  tcp_isn()          BSD tcp_new_isn;
+//                                                                 lwIP tcp_next_iss
+//   Control blocks                             tcb_alloc()        BSD tcp_newtcpcb; lwIP tcp_alloc
+//   Sending segments          3.1              tcp_xmit()         lwIP tcp_output_segment,
+//                                                                 tcp_send_empty_ack
+//   Round-trip time, RTO      RFC 6298         rtt_sample()       BSD tcp_xmit_timer
+//   Output                    3.7.4, 3.8.6     tcp_output()       BSD, lwIP tcp_output
+//                             3.10.7.1         tcp_reset_reply()  BSD tcp_respond; lwIP tcp_rst
+//   Endings                   3.6              tcp_drop()         BSD tcp_drop; lwIP tcp_abandon
+//   Timers                    3.10.8           tcp_timer()        BSD tcp_slowtimo, tcp_timers;
+//                                                                 lwIP tcp_slowtmr, tcp_fasttmr
+//   Input                     3.10.7           tcp_input()        BSD, lwIP tcp_input
+//     LISTEN                  3.10.7.2         tcp_listen_input() lwIP tcp_listen_input
+//     SYN-SENT                3.10.7.3         tcp_synsent_input()  lwIP tcp_process
+//     other states            3.10.7.4         tcp_sync_input()   lwIP tcp_process, tcp_receive
+//     out of order                             ooo_insert()       BSD tcp_reass; lwIP tcp_receive
+//     ACKs                    3.10.7.4         tcp_ack()          lwIP tcp_receive
+//   The socket's side         3.10.1-3.10.5    tcp_connect(), tcp_send(), tcp_recv(), tcp_close():
+//                                              BSD tcp_usrreq; lwIP tcp_connect, tcp_write,
+//                                              tcp_recved, tcp_close
+//   SipHash-2-4                                siphash(), for tcp_isn()
 #include "net.h"
 
 #define NTCB            128     // control blocks in the system
@@ -137,45 +161,11 @@ static uint tcb_births;      // stamps tcpcb.born
 static uint64 isn_key[2];    // RFC 6528's secret
 
 static void tcp_output(struct tcpcb *t);
+static uint64 siphash(const uint64 key[2], uint64 a, uint64 b);   // the file's last section
 
 // ---- Initial sequence numbers (RFC 6528): ISN = M + F(4-tuple, key), M a
 // 4-microsecond clock, F SipHash-2-4, a keyed pseudo-random function, so
 // an off-path attacker cannot guess the ISN of someone else's connection.
-
-static uint64
-rotl(uint64 x, int b)
-{
-  return (x << b) | (x >> (64 - b));
-}
-
-static void
-sipround(uint64 v[4])
-{
-  v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32);
-  v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
-  v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
-  v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
-}
-
-// SipHash-2-4 of two 64-bit words (16 bytes, so the length block is 16 << 56).
-static uint64
-siphash(const uint64 key[2], uint64 a, uint64 b)
-{
-  uint64 v[4] = { key[0] ^ 0x736f6d6570736575ULL, key[1] ^ 0x646f72616e646f6dULL,
-                  key[0] ^ 0x6c7967656e657261ULL, key[1] ^ 0x7465646279746573ULL };
-  uint64 words[3] = { a, b, 16ULL << 56 };
-
-  for(int i = 0; i < 3; i++){
-    v[3] ^= words[i];
-    sipround(v);
-    sipround(v);
-    v[0] ^= words[i];
-  }
-  v[2] ^= 0xff;
-  for(int i = 0; i < 4; i++)
-    sipround(v);
-  return v[0] ^ v[1] ^ v[2] ^ v[3];
-}
 
 static uint
 tcp_isn(ushort lport, uint raddr, ushort rport)
@@ -487,6 +477,10 @@ rtt_sample(struct tcpcb *t, int r)
   t->rto = MAX(TCP_RTO_MIN, MIN(t->rto, TCP_RTO_MAX));
 }
 
+// ---- Output: what to send now, within the peer's window and the
+// congestion window (RFC 9293 3.7.4, 3.8.6; RFC 5681), and the RST that
+// answers a segment for no connection.
+
 // Initial congestion window (RFC 5681 3.1).
 static uint
 initial_cwnd(uint mss)
@@ -781,6 +775,9 @@ tcp_timer(void)
 
 // ---- Input.
 
+// -- The segment: parsed, checked, and what its header sets (RFC 9293 3.1,
+// 3.7.1, SND.WND).
+
 // A segment, parsed: data bytes only in m, the rest here.
 struct seg {
   uint raddr;
@@ -879,6 +876,8 @@ update_window(struct tcpcb *t, struct seg *s)
     }
   }
 }
+
+// -- LISTEN and SYN-SENT (RFC 9293 3.10.7.2, 3.10.7.3).
 
 // Start a connection in SYN_RECEIVED for listener l.  Caller holds tcplock.
 static void
@@ -985,6 +984,9 @@ tcp_synsent_input(struct tcpcb *t, struct mbuf *m, struct seg *s)
   }
 }
 
+// -- Synchronized states: the receive window (RFC 9293 3.10.7.4, first
+// check).
+
 // Is the segment (partly) inside our receive window?  (RFC 9293 3.10.7.4,
 // the four cases of "first check sequence number".)
 static int
@@ -1030,6 +1032,8 @@ trim_to_window(struct tcpcb *t, struct mbuf *m, struct seg *s)
     s->flags &= ~TCP_FIN;
   }
 }
+
+// -- Data and FIN: the receive queue, and segments held beyond a hole.
 
 // Append m's data to the receive queue, into the last mbuf if it has room
 // (a stream of small segments then costs a page per few KiB, not per segment).
@@ -1153,6 +1157,9 @@ tcp_fin(struct tcpcb *t)
     break;
   }
 }
+
+// -- ACKs: the send queue, duplicate ACKs and recovery (RFC 5681, RFC
+// 6582), the RTT sample.
 
 // Remove n acknowledged data bytes from the front of the send queue.
 static void
@@ -1295,6 +1302,8 @@ tcp_ack(struct tcpcb *t, struct seg *s)
   }
   return 1;
 }
+
+// -- RST, the handshake's last ACK, and a segment's way in (tcp_input()).
 
 // RST in a synchronized state (RFC 5961 3.2): only an exact match resets.
 static void
@@ -1817,4 +1826,41 @@ tcp_info(struct tcpcb *t, struct sockinfo *si)
   si->cwnd = t->cwnd;
   si->rto_ms = rto_now(t) * (1000 / TICK_HZ);
   release(&tcplock);
+}
+
+// ---- SipHash-2-4 (Aumasson and Bernstein), for tcp_isn().
+
+static uint64
+rotl(uint64 x, int b)
+{
+  return (x << b) | (x >> (64 - b));
+}
+
+static void
+sipround(uint64 v[4])
+{
+  v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32);
+  v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
+  v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
+  v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
+}
+
+// SipHash-2-4 of two 64-bit words (16 bytes, so the length block is 16 << 56).
+static uint64
+siphash(const uint64 key[2], uint64 a, uint64 b)
+{
+  uint64 v[4] = { key[0] ^ 0x736f6d6570736575ULL, key[1] ^ 0x646f72616e646f6dULL,
+                  key[0] ^ 0x6c7967656e657261ULL, key[1] ^ 0x7465646279746573ULL };
+  uint64 words[3] = { a, b, 16ULL << 56 };
+
+  for(int i = 0; i < 3; i++){
+    v[3] ^= words[i];
+    sipround(v);
+    sipround(v);
+    v[0] ^= words[i];
+  }
+  v[2] ^= 0xff;
+  for(int i = 0; i < 4; i++)
+    sipround(v);
+  return v[0] ^ v[1] ^ v[2] ^ v[3];
 }

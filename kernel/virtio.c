@@ -110,7 +110,7 @@ vq_init(struct virtq *q, uint64 base, int index, int num)
   q->base = base;
   q->index = index;
   q->num = num;
-  q->used_seen = 0;
+  q->used_taken = 0;
 
   vio_write(base, VIO_QUEUE_NUM, num);
   vio_write64(base, VIO_QUEUE_DESC_LO, (uint64)q->desc);
@@ -183,7 +183,7 @@ vq_notify(struct virtq *q)
 int
 vq_pending(struct virtq *q)
 {
-  return q->used_seen != *(volatile uint16 *)&q->used->idx;
+  return q->used_taken != *(volatile uint16 *)&q->used->idx;
 }
 
 // The head of the next chain the device has finished with (2.6.14), and in
@@ -197,8 +197,8 @@ vq_pop(struct virtq *q, uint32 *len)
   if(!vq_pending(q))
     return -1;
   __sync_synchronize();   // read the entry only after the index that covers it
-  e = &q->used->ring[q->used_seen % q->num];
-  q->used_seen++;
+  e = &q->used->ring[q->used_taken % q->num];
+  q->used_taken++;
   *len = e->len;
   return e->id < q->num ? e->id : q->num;
 }

@@ -96,7 +96,7 @@ struct virtq {
   uint64 base;             // the device's registers
   int index;               // queue number within the device
   uint16 num;              // descriptors (and ring entries)
-  uint16 used_seen;        // used-ring entries already taken (vq_pop(), or the driver)
+  uint16 used_taken;       // used-ring entries already taken (vq_pop(), or the driver)
   struct vq_desc *desc;
   struct vq_avail *avail;
   struct vq_used *used;

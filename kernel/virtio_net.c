@@ -55,8 +55,8 @@
 #define VNET_CONFIG_STATUS 6
 #define VNET_S_LINK_UP     1
 
-// How long virtio_net_sync() waits for the card to finish sending.
-#define SYNC_WAIT_US 1000
+// How long virtio_net_settle() waits for the card to finish sending.
+#define SETTLE_WAIT_US 1000
 
 // The longest frame taken, as the e1000 takes it: a VLAN-tagged one
 // without FCS.  Longer ones fit our buffers, but are not Ethernet.
@@ -92,13 +92,20 @@ static uint16 rx_used_counted, tx_used_counted;   // see card_counts()
 // grader can look for the barriers and the notification in each.
 #define OWN_CODE __attribute__((noinline))
 
+// A transmit slot's two descriptors: the header's, which heads the chain
+// the card hands back, and the frame's after it.
+static inline uint16 tx_head_desc(uint slot) { return 2 * slot; }
+static inline uint16 tx_frame_desc(uint slot) { return 2 * slot + 1; }
+// The slot whose chain descriptor id heads.
+static inline uint tx_slot_of(uint id) { return id / 2; }
+
 // Put receive descriptor i, with buffer m, in the available ring at index
-// *idx, which moves on: the frame is to land at m->head and its header in
-// the headroom just before (5.1.6.3).  Nothing is published yet: the card
-// sees the entry only once avail->idx passes it.  (Marked unused: in the
-// handout nothing calls it until you do.)
-static __attribute__((unused)) void
-rx_give(uint16 *idx, int i, struct mbuf *m)
+// idx, and return the index after it: the frame is to land at m->head and
+// its header in the headroom just before (5.1.6.3).  Nothing is published
+// yet: the card sees the entry only once avail->idx passes it.  (Marked
+// unused: in the handout nothing calls it until you do.)
+static __attribute__((unused)) uint16
+rx_give(uint16 idx, int i, struct mbuf *m)
 {
   struct vq_desc *d = &rxq.desc[i];
 
@@ -106,21 +113,16 @@ rx_give(uint16 *idx, int i, struct mbuf *m)
   d->addr = (uint64)(m->head - VNET_HDRLEN);
   d->len = VNET_HDRLEN + mbuf_tailroom(m);
   d->flags = VQ_DESC_WRITE;
-  rxq.avail->ring[(*idx)++ % RX_NUM] = i;
+  rxq.avail->ring[idx % RX_NUM] = i;
+  return idx + 1;
 }
 
 // Fill the receive queue: one mbuf for every descriptor, all of them
-// offered to the card; -1 (and nothing kept) if memory runs out.
-//
-// Hints:
-// - Allocate them all first (mbuf_alloc()), so that a failure leaves
-//   nothing half offered to the card.
-// - rx_give() fills a descriptor (2.6.5) and puts it in the available ring
-//   (2.6.13.2).  Then publish them all at once (2.6.13.3): a barrier
-//   (__sync_synchronize()), so that the entries are in memory before the
-//   index that covers them, and avail->idx = the index after the last.
-// - No notification here: the card may not be told anything before
-//   DRIVER_OK (3.1.1); virtio_net_attach() notifies it after that.
+// offered to the card (rx_give(), then one barrier and avail->idx); 0, or
+// -1 if memory runs out, with nothing kept and nothing offered.  Runs once,
+// from virtio_net_attach(), before DRIVER_OK: no lock, and no notification
+// (3.1.1).  The steps: LAB.md (the virtio lab), "What to write"; the
+// barrier: "The barriers".
 static OWN_CODE int
 virtio_net_rx_fill(void)
 {
@@ -135,7 +137,7 @@ virtio_net_rx_fill(void)
     }
   }
   for(int i = 0; i < RX_NUM; i++)
-    rx_give(&idx, i, rx_mbufs[i]);
+    idx = rx_give(idx, i, rx_mbufs[i]);
   __sync_synchronize();   // the entries are out before the index that covers them
   rxq.avail->idx = idx;
   return 0;
@@ -145,16 +147,11 @@ virtio_net_rx_fill(void)
   // <<< solution
 }
 
-// Free the frames the card has finished sending.  Caller holds vnet_lock.
-//
-// Hints:
-// - The card has used the chains up to used->idx (vq_pending() compares it
-//   with txq.used_seen, the entries already taken).  Read an entry only
-//   after a barrier (2.6.14): without one, the compiler or the CPU may read
-//   the entry before the index that says it is there.
-// - Entry used_seen % TX_NUM of used->ring holds the head of a finished
-//   chain, which is descriptor 2 * slot.  An id that is not a busy slot's
-//   head is the card's mistake: skip it rather than free twice.
+// Free the frames the card has finished sending: each used entry's chain
+// head names a slot (tx_slot_of()), whose mbuf is freed and the slot made
+// free; an entry that names no busy slot is skipped.  Caller holds
+// vnet_lock.  The used ring: 2.6.8 and 2.6.14.  The steps: LAB.md (the
+// virtio lab), "What to write"; the barrier: "The barriers".
 static OWN_CODE void
 tx_reclaim(void)
 {
@@ -164,9 +161,9 @@ tx_reclaim(void)
 
   while(vq_pending(&txq)){
     __sync_synchronize();   // the entry only after the index that covers it
-    e = &txq.used->ring[txq.used_seen++ % TX_NUM];
-    slot = e->id / 2;
-    if(e->id >= TX_NUM || e->id % 2 != 0 || tx_mbufs[slot] == 0)
+    e = &txq.used->ring[txq.used_taken++ % TX_NUM];
+    slot = tx_slot_of(e->id);
+    if(e->id >= TX_NUM || e->id != tx_head_desc(slot) || tx_mbufs[slot] == 0)
       continue;
     mbuf_free(tx_mbufs[slot]);
     tx_mbufs[slot] = 0;
@@ -176,26 +173,13 @@ tx_reclaim(void)
   // <<< solution
 }
 
-// Queue the frame in m (m->len bytes at m->head) for sending.  On success
-// the driver owns m and frees it once the card is done with it; if every
-// slot is still busy, return -1 and leave m to the caller.
-//
-// Hints:
-// - Any hart may be sending: hold vnet_lock throughout.
-// - Reclaim first (tx_reclaim()): that frees the slots the card is done
-//   with.  No transmit interrupt is asked for (the available ring's
-//   NO_INTERRUPT flag, 2.6.7), so this, and virtio_net_sync(), are the
-//   only places where that happens.
-// - Slot tx_next is free if tx_mbufs[tx_next] is 0; otherwise the queue is
-//   full.  Its two descriptors, 2 * slot (the header, tx_hdr) and
-//   2 * slot + 1 (the frame), are chained once and for all by tx_init();
-//   only the frame's address and length change (5.1.6.2).
-// - Offer the chain (2.6.13.2-3): its head in avail->ring at avail->idx %
-//   TX_NUM, then a barrier, then avail->idx + 1.  The card may look at the
-//   ring at any moment, and an index that is out before its entry offers
-//   whatever the entry held before.
-// - Then vq_notify(&txq): the card does not look at the available ring by
-//   itself (2.6.13.4).
+// Queue the frame in m (m->len bytes at m->head) for sending, in slot
+// tx_next's chain (tx_head_desc(), tx_frame_desc(); 5.1.6.2), and notify
+// the card.  0: the driver owns m, and tx_reclaim() frees it once the card
+// has sent it; -1: every slot is still busy, and m stays the caller's.  Any
+// hart may call it: hold vnet_lock throughout.  The steps: LAB.md (the
+// virtio lab), "What to write"; the barrier and the notification: "The
+// barriers" and "Notifications".
 static OWN_CODE int
 virtio_net_transmit(struct mbuf *m)
 {
@@ -212,11 +196,11 @@ virtio_net_transmit(struct mbuf *m)
     return -1;
   }
   tx_mbufs[slot] = m;
-  d = &txq.desc[2 * slot + 1];
+  d = &txq.desc[tx_frame_desc(slot)];
   d->addr = (uint64)m->head;
   d->len = m->len;
   idx = txq.avail->idx;
-  txq.avail->ring[idx % TX_NUM] = 2 * slot;
+  txq.avail->ring[idx % TX_NUM] = tx_head_desc(slot);
   __sync_synchronize();   // descriptor and entry are out before the index
   txq.avail->idx = idx + 1;
   vq_notify(&txq);
@@ -229,26 +213,15 @@ virtio_net_transmit(struct mbuf *m)
   // <<< solution
 }
 
-// Pass every frame the card has received to the network stack.
-//
-// Hints:
-// - As in tx_reclaim(): while vq_pending(&rxq), a barrier, then the entry
-//   at rxq.used_seen % RX_NUM, and used_seen moves on.  Its id is the
-//   descriptor of a filled buffer and its len the bytes the card wrote
-//   there, header included (2.6.14, 5.1.6.4).  The frame is those bytes
-//   less VNET_HDRLEN, at rx_mbufs[id]->head.
-// - Drop (keeping the same buffer) a frame shorter than the header
-//   (rx_desc_errors) or longer than VNET_MAXFRAME (rx_oversize).  Otherwise
-//   give the descriptor a fresh mbuf (rx_no_mbuf and drop if there is none)
-//   and pass the full one, with its len set, to eth_input().
-// - Either way the descriptor goes back in the available ring (rx_give()),
-//   or the card runs out of buffers.  Publish the batch as
-//   virtio_net_rx_fill() does, barrier first, then vq_notify(&rxq): a card
-//   that found the queue empty waits for that notification.
-// - eth_input() may send a reply: do not hold vnet_lock around it.
-// - Only virtio_net_intr() calls this, on the one hart that takes device
-//   interrupts (plic.c): the receive queue needs no lock.  It also asks
-//   the card for no interrupts while this runs.
+// Pass every frame the card has received to the network stack, and give
+// each descriptor back (rx_give()) with a fresh mbuf, or with its own if
+// the frame is dropped (rx_desc_errors, rx_oversize, rx_no_mbuf); then
+// publish them and notify the card.  eth_input() owns each frame passed
+// to it.  Only virtio_net_intr() calls this, on the one hart that takes
+// device interrupts (plic.c): the receive queue needs no lock, and
+// vnet_lock must not be held around eth_input().  The used ring: 2.6.14,
+// 5.1.6.4.  The steps: LAB.md (the virtio lab), "What to write"; the
+// barriers and the notification: "The barriers" and "Notifications".
 static OWN_CODE void
 virtio_net_recv(void)
 {
@@ -260,7 +233,7 @@ virtio_net_recv(void)
 
   while(vq_pending(&rxq)){
     __sync_synchronize();   // the entry only after the index that covers it
-    e = &rxq.used->ring[rxq.used_seen++ % RX_NUM];
+    e = &rxq.used->ring[rxq.used_taken++ % RX_NUM];
     if(e->id >= RX_NUM){
       netstat_inc(rx_desc_errors);   // not ours to give back
       continue;
@@ -269,16 +242,16 @@ virtio_net_recv(void)
     len = e->len;
     if(len < VNET_HDRLEN){
       netstat_inc(rx_desc_errors);
-      rx_give(&idx, e->id, m);
+      idx = rx_give(idx, e->id, m);
     } else if(len - VNET_HDRLEN > VNET_MAXFRAME){
       netstat_inc(rx_oversize);
-      rx_give(&idx, e->id, m);
+      idx = rx_give(idx, e->id, m);
     } else if((fresh = mbuf_alloc()) == 0){
       netstat_inc(rx_no_mbuf);
-      rx_give(&idx, e->id, m);
+      idx = rx_give(idx, e->id, m);
     } else {
       m->len = len - VNET_HDRLEN;
-      rx_give(&idx, e->id, fresh);
+      idx = rx_give(idx, e->id, fresh);
       eth_input(m);
     }
   }
@@ -326,12 +299,12 @@ virtio_net_intr(void)
 
   vio_intr_ack(base);   // a link change needs nothing more
   do {
-    seen = rxq.used_seen;
+    seen = rxq.used_taken;
     rxq.avail->flags = VQ_AVAIL_NO_INTERRUPT;
     virtio_net_recv();
     rxq.avail->flags = 0;
     __sync_synchronize();   // interrupts are on before the last look
-  } while(rxq.used_seen != seen && vq_pending(&rxq));
+  } while(rxq.used_taken != seen && vq_pending(&rxq));
 }
 
 // For netinfo(), and after the DHCP client's sends: the card's counts, and
@@ -340,9 +313,9 @@ virtio_net_intr(void)
 // QEMU sends from a thread of its own a moment after the notification, so
 // first wait a little for frames still in flight.
 static void
-virtio_net_sync(void)
+virtio_net_settle(void)
 {
-  uint64 until = net_usec() + SYNC_WAIT_US;
+  uint64 until = net_usec() + SETTLE_WAIT_US;
 
   while(*(volatile uint16 *)&txq.used->idx != txq.avail->idx && net_usec() < until)
     ;
@@ -366,18 +339,28 @@ virtio_net_tick(void)
   }
 }
 
-// Mark in map what the card holds of a queue: the entries from used->idx up
-// to avail->idx, each a chain head (a slot's head is 2 * slot on transmit,
-// hence per).  The index of the head it takes next, or -1 if it holds none.
+// The slot of the chain that the available-ring entry at index k heads:
+// a descriptor on receive, tx_slot_of() it on transmit.
 static int
-card_holds(struct virtq *q, uchar *map, int per, int size)
+avail_slot(struct virtq *q, uint16 k)
+{
+  uint id = q->avail->ring[k % q->num];
+
+  return q == &txq ? tx_slot_of(id) % TX_SLOTS : id % RX_NUM;
+}
+
+// Mark in map the slots the card holds of a queue: the entries from
+// used->idx up to avail->idx.  The slot it takes next, or -1 if it holds
+// none.
+static int
+card_holds(struct virtq *q, uchar *map)
 {
   uint16 used = *(volatile uint16 *)&q->used->idx, avail = q->avail->idx;
   int n = (uint16)(avail - used);
 
   for(int k = 0; k < n && k < q->num; k++)
-    ringinfo_mark(map, q->avail->ring[(uint16)(used + k) % q->num] / per % size);
-  return n ? q->avail->ring[used % q->num] / per % size : -1;
+    ringinfo_mark(map, avail_slot(q, used + k));
+  return n ? avail_slot(q, used) : -1;
 }
 
 // A snapshot of both queues for ringinfo() (httpd's /net page draws it).
@@ -394,13 +377,13 @@ virtio_net_ringinfo(struct ringinfo *ri)
   ri->tx_size = TX_SLOTS;
   ri->tx_avail = txq.avail->idx;
   ri->tx_used = *(volatile uint16 *)&txq.used->idx;
-  ri->tx_head = card_holds(&txq, ri->tx_dd, 2, TX_SLOTS);
+  ri->tx_head = card_holds(&txq, ri->tx_dd);
   ri->tx_tail = tx_next;
   release(&vnet_lock);
   ri->rx_size = RX_NUM;
   ri->rx_avail = rxq.avail->idx;
   ri->rx_used = *(volatile uint16 *)&rxq.used->idx;
-  ri->rx_head = card_holds(&rxq, ri->rx_dd, 1, RX_NUM);
+  ri->rx_head = card_holds(&rxq, ri->rx_dd);
   ri->rx_tail = -1;
 }
 
@@ -408,7 +391,7 @@ static const struct netdev virtio_netdev = {
   .name = "virtio-net",
   .ringinfo = virtio_net_ringinfo,
   .transmit = virtio_net_transmit,
-  .sync = virtio_net_sync,
+  .settle = virtio_net_settle,
   .intr = virtio_net_intr,
   .tick = virtio_net_tick,
 };
@@ -420,11 +403,13 @@ static void
 tx_init(void)
 {
   for(int s = 0; s < TX_SLOTS; s++){
-    txq.desc[2 * s].addr = (uint64)&tx_hdr;
-    txq.desc[2 * s].len = VNET_HDRLEN;
-    txq.desc[2 * s].flags = VQ_DESC_NEXT;
-    txq.desc[2 * s].next = 2 * s + 1;
-    txq.desc[2 * s + 1].flags = 0;   // the card reads the frame
+    struct vq_desc *hd = &txq.desc[tx_head_desc(s)];
+
+    hd->addr = (uint64)&tx_hdr;
+    hd->len = VNET_HDRLEN;
+    hd->flags = VQ_DESC_NEXT;
+    hd->next = tx_frame_desc(s);
+    txq.desc[tx_frame_desc(s)].flags = 0;   // the card reads the frame
     tx_mbufs[s] = 0;
   }
   txq.avail->flags = VQ_AVAIL_NO_INTERRUPT;

@@ -9,12 +9,10 @@
 // under QEMU, every satp write and every sfence.vma empties the hart's
 // whole software TLB and its cache of translated code, and a trap that
 // switched page tables paid for that twice on the way in and twice on the
-// way out.  A null system call (a loop of 100,000 getpid()) cost 10.1 us
-// that way, 40% of it in QEMU clearing that cache; with the kernel mapped
-// in every user page table and satp left alone it costs 2.3 us, and
-// 64-byte echo went from 13,400 to 22,000/s (tools/bench.py).  Page
-// tables now change only when a hart switches processes (scheduler(),
-// exec()).
+// way out.  With the kernel mapped in every user page table and satp left
+// alone, a system call costs a fraction of what it did, and so does an
+// echo (bench/README.md, the cost model).  Page tables now change only
+// when a hart switches processes (scheduler(), exec()).
 pagetable_t kernel_pagetable;
 
 extern char etext[];       // end of kernel code (kernel.ld)

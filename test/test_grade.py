@@ -850,21 +850,21 @@ VIRTIO_BROKEN = {
     # more frames than that; the rest are not run, and usertests' guest,
     # short of buffers too, may fail its own checks.
     "receive buffers not returned": (
-        [("      rx_give(&idx, e->id, fresh);\n", "      rx_mbufs[e->id] = fresh;\n")],
+        [("      idx = rx_give(idx, e->id, fresh);\n", "      rx_mbufs[e->id] = fresh;\n")],
         None, {"burst": ("FAIL", "rx-not-returned")}),
     # Entries past the 256th are read from beyond the used ring: ids and
     # lengths no card wrote (rx_desc_errors, rx_oversize), and the buffers
     # behind the real entries never go back.  The hint must not be the
     # missing notification's.
     "used ring indexed without % RX_NUM": (
-        [("    e = &rxq.used->ring[rxq.used_seen++ % RX_NUM];",
-          "    e = &rxq.used->ring[rxq.used_seen++];")],
+        [("    e = &rxq.used->ring[rxq.used_taken++ % RX_NUM];",
+          "    e = &rxq.used->ring[rxq.used_taken++];")],
         ["txone", "rxone", "ping100", "burst"], {"burst": ("FAIL", "rx-raw-index")}),
     # The same on transmit: the slots behind the real entries are never
     # freed, and once all are busy every frame is refused.
     "transmit used ring indexed without % TX_NUM": (
-        [("    e = &txq.used->ring[txq.used_seen++ % TX_NUM];",
-          "    e = &txq.used->ring[txq.used_seen++];")],
+        [("    e = &txq.used->ring[txq.used_taken++ % TX_NUM];",
+          "    e = &txq.used->ring[txq.used_taken++];")],
         [x for x in NETTESTS_UP_TO_FREE], {"free": ("FAIL", "virtio:leak")}),
     # Every frame reaches the stack with the 12 bytes after it: IP trims
     # them, so only the byte count shows it.
@@ -900,25 +900,25 @@ VIRTIO_BROKEN = {
     "frame descriptor's length not set": (
         [("  d->len = m->len;\n", "")],
         ["txone"], {"txone": ("FAIL", "virtio:no-tx")}),
-    "used_seen not moved on": (
-        [("    e = &rxq.used->ring[rxq.used_seen++ % RX_NUM];",
-          "    e = &rxq.used->ring[rxq.used_seen % RX_NUM];")],
+    "used_taken not moved on": (
+        [("    e = &rxq.used->ring[rxq.used_taken++ % RX_NUM];",
+          "    e = &rxq.used->ring[rxq.used_taken % RX_NUM];")],
         ["txone", "rxone"], {"txone": ("HANG", "virtio:stuck-recv"),
                              # at once, in one line: "the kernel hung in the driver"
                              "rxone": ("FAIL", None)}),
     "vnet_lock held across eth_input": (
-        [("      rx_give(&idx, e->id, fresh);\n      eth_input(m);\n",
-          "      rx_give(&idx, e->id, fresh);\n      acquire(&vnet_lock);\n      eth_input(m);\n"
-          "      release(&vnet_lock);\n")],
+        [("      idx = rx_give(idx, e->id, fresh);\n      eth_input(m);\n",
+          "      idx = rx_give(idx, e->id, fresh);\n      acquire(&vnet_lock);\n"
+          "      eth_input(m);\n      release(&vnet_lock);\n")],
         ["txone", "rxone"], {"txone": ("FAIL", "virtio:panic-lock"),
                              "rxone": ("FAIL", "virtio:panic-lock")}),
     # The ring steps done with virtio.c's helpers: no barrier of the
     # driver's own for the grader to see.
     "transmit through vq_push()": (
         [("  uint16 idx;\n\n  acquire(&vnet_lock);", "\n  acquire(&vnet_lock);"),
-         ("  idx = txq.avail->idx;\n  txq.avail->ring[idx % TX_NUM] = 2 * slot;\n"
+         ("  idx = txq.avail->idx;\n  txq.avail->ring[idx % TX_NUM] = tx_head_desc(slot);\n"
           "  __sync_synchronize();   // descriptor and entry are out before the index\n"
-          "  txq.avail->idx = idx + 1;\n", "  vq_push(&txq, 2 * slot);\n")],
+          "  txq.avail->idx = idx + 1;\n", "  vq_push(&txq, tx_head_desc(slot));\n")],
         ["driver-tx"], {"driver-tx": ("FAIL", "own-steps")}),
 }
 
@@ -939,7 +939,7 @@ VIRTIO_STEPS = {
     "virtio_net_transmit 6": ["transmit notification forgotten"],
     "virtio_net_recv 1": "unchecked",
     "virtio_net_recv 2": ["used ring read without a barrier", "used ring indexed without % RX_NUM",
-                          "frame length keeps the header", "used_seen not moved on",
+                          "frame length keeps the header", "used_taken not moved on",
                           "receive buffers not returned"],
     "virtio_net_recv 3": ["buffers given back without a barrier",
                           "receive notification forgotten"],

@@ -134,13 +134,13 @@ host_transmit(struct mbuf *m)
   return 0;
 }
 
-static void host_sync(void) { }
+static void host_settle(void) { }
 static void host_intr(void) { }
 
 static const struct netdev host_netdev = {
   .name = "host",
   .transmit = host_transmit,
-  .sync = host_sync,
+  .settle = host_settle,
   .intr = host_intr,
 };
 

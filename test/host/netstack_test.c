@@ -153,9 +153,11 @@ check_ipv4_out(struct frame *f, int proto)
 
   CHECK(memcmp(f->b, peer_mac, 6) == 0);
   CHECK(memcmp(f->b + 6, our_mac, 6) == 0);
-  CHECK(get16(f->b + 12) == 0x0800);
-  CHECK(ip[0] == 0x45 && ip[8] == 64 && ip[9] == proto);
-  CHECK(fold(sum16(ip, 20, 0)) == 0);
+  CHECK_EQ(get16(f->b + 12), 0x0800);
+  CHECK_EQ(ip[0], 0x45);
+  CHECK_EQ(ip[8], 64);
+  CHECK_EQ(ip[9], proto);
+  CHECK_EQ(fold(sum16(ip, 20, 0)), 0);
   CHECK(get32(ip + 12) == OUR_IP && get32(ip + 16) == PEER_IP);
   CHECK(f->len >= 60 && 14 + (int)get16(ip + 2) <= f->len);
   return ip + 20;
@@ -173,12 +175,12 @@ test_arp_reply(void)
   feed(&f);
   f = sent();
   a = f.b + 14;
-  if(!CHECK(f.len == 60))   // padded to the minimum
+  if(!CHECK_EQ(f.len, 60))   // padded to the minimum
     return;
   CHECK(memcmp(f.b, peer_mac, 6) == 0 && get16(f.b + 12) == 0x0806);
   CHECK(get16(a + 6) == 2 && memcmp(a + 8, our_mac, 6) == 0 && get32(a + 14) == OUR_IP);
   CHECK(memcmp(a + 18, peer_mac, 6) == 0 && get32(a + 24) == PEER_IP);
-  CHECK(netstats.arp_replies_sent == 1);
+  CHECK_EQ(netstats.arp_replies_sent, 1);
 
   arp(&f, bcast, 1, peer_mac, PEER_IP, 0x0a000209);   // asks for someone else
   feed(&f);
@@ -205,7 +207,8 @@ test_ping_reply(void)
   ic = check_ipv4_out(&f, 1);
   CHECK(ic[0] == 0 && get16(ic + 4) == 77 && get16(ic + 6) == 3);
   CHECK(memcmp(ic + 8, "hello", 5) == 0 && fold(sum16(ic, 13, 0)) == 0);
-  CHECK(netstats.icmp_echo_replies_sent == 1 && netstats.arp_requests_sent == 1);
+  CHECK_EQ(netstats.icmp_echo_replies_sent, 1);
+  CHECK_EQ(netstats.arp_requests_sent, 1);
 }
 
 static void
@@ -218,19 +221,21 @@ test_udp_in(void)
   uint raddr;
   int rport, n;
 
-  CHECK(sock_bind(s, 2000) == 2000);
+  CHECK_EQ(sock_bind(s, 2000), 2000);
   udp(&f, 5555, 2000, "datagram", 8);
   feed(&f);
   sock_info(s, &si);
-  CHECK(si.queued == 1 && si.lport == 2000);
+  CHECK_EQ(si.queued, 1);
+  CHECK_EQ(si.lport, 2000);
   n = sock_recvfrom(s, (uint64)buf, sizeof(buf), &raddr, &rport);
   CHECK(n == 8 && memcmp(buf, "datagram", 8) == 0);
-  CHECK(raddr == PEER_IP && rport == 5555);
+  CHECK_EQ(raddr, PEER_IP);
+  CHECK_EQ(rport, 5555);
 
   udp(&f, 5555, 2001, "nobody", 6);
   feed(&f);
-  CHECK(netstats.udp_rx_no_port == 1);
-  sockclose(s);
+  CHECK_EQ(netstats.udp_rx_no_port, 1);
+  sock_close(s);
 }
 
 static void
@@ -241,27 +246,28 @@ test_udp_out(void)
   uchar *u;
   int lport;
 
-  CHECK(sockwrite(s, (uint64)"x", 1) == -1);   // not connected
-  CHECK(sock_connect(s, PEER_IP, 25099) == 0);
+  CHECK_EQ(sock_write(s, (uint64)"x", 1), -1);   // not connected
+  CHECK_EQ(sock_connect(s, PEER_IP, 25099), 0);
   for(int i = 0; i < 3; i++)
-    CHECK(sockwrite(s, (uint64)"payload", 7) == 7);
-  CHECK(host_nsent() == 3);
+    CHECK_EQ(sock_write(s, (uint64)"payload", 7), 7);
+  CHECK_EQ(host_nsent(), 3);
   f = sent();
   u = check_ipv4_out(&f, 17);
   lport = get16(u);
   CHECK(lport >= 49152 && get16(u + 2) == 25099 && get16(u + 4) == 15);
   CHECK(memcmp(u + 8, "payload", 7) == 0);
-  CHECK(fold(udp_pseudo(f.b + 14, 15) + sum16(u, 15, 0)) == 0);
+  CHECK_EQ(fold(udp_pseudo(f.b + 14, 15) + sum16(u, 15, 0)), 0);
   sent();
   sent();
-  CHECK(netstats.arp_requests_sent == 1 && netstats.arp_cache_hits == 3);
+  CHECK_EQ(netstats.arp_requests_sent, 1);
+  CHECK_EQ(netstats.arp_cache_hits, 3);
 
-  CHECK(sockwrite(s, (uint64)"x", 1473) == -1);   // more than one frame holds
-  CHECK(sockwrite(s, 1, 4) == -1);                // bad user address
+  CHECK_EQ(sock_write(s, (uint64)"x", 1473), -1);   // more than one frame holds
+  CHECK_EQ(sock_write(s, 1, 4), -1);                // bad user address
   host_ring_full = 1;
-  CHECK(sockwrite(s, (uint64)"full", 4) == -1 && netstats.tx_ring_full == 1);
+  CHECK(sock_write(s, (uint64)"full", 4) == -1 && netstats.tx_ring_full == 1);
   host_ring_full = 0;
-  sockclose(s);
+  sock_close(s);
 }
 
 // One malformed frame: dropped, counted in the expected counter, nothing sent.
@@ -325,8 +331,8 @@ test_malformed(void)
   feed(&f);
   struct sockinfo si;
   sock_info(s, &si);
-  CHECK(si.queued == 1);
-  sockclose(s);
+  CHECK_EQ(si.queued, 1);
+  sock_close(s);
 }
 
 // Every counter that records a dropped frame.
@@ -381,7 +387,7 @@ test_truncations(void)
   truncate_each(&f, 20, &netstats.ip_rx_bad_header, &netstats.ip_rx_bad_length);
   arp(&f, bcast, 1, peer_mac, PEER_IP, OUR_IP);
   truncate_each(&f, 28, &netstats.arp_rx_bad, &netstats.arp_rx_bad);
-  sockclose(s);
+  sock_close(s);
 }
 
 // A socket holds SOCK_QUEUE_MAX datagrams; the rest are dropped and counted, on that
@@ -395,29 +401,32 @@ test_queue_limit(void)
   int wakeups = host_wakeups;
 
   sock_bind(a, 3000);
-  CHECK(sock_bind(b, 3000) == -1);   // taken
+  CHECK_EQ(sock_bind(b, 3000), -1);   // taken
   CHECK(sock_bind(b, 0) >= 49152);
-  CHECK(sock_bind(b, 3001) == -1);   // already bound
+  CHECK_EQ(sock_bind(b, 3001), -1);   // already bound
   for(int i = 0; i < SOCK_QUEUE_MAX + 4; i++){
     udp(&f, 9, 3000, "burst", 5);
     feed(&f);
   }
   sock_info(a, &si);
-  CHECK(si.queued == SOCK_QUEUE_MAX && si.dropped == 4 && netstats.sock_rx_queue_full == 4);
-  CHECK(host_wakeups == wakeups + SOCK_QUEUE_MAX);
+  CHECK_EQ(si.queued, SOCK_QUEUE_MAX);
+  CHECK_EQ(si.dropped, 4);
+  CHECK_EQ(netstats.sock_rx_queue_full, 4);
+  CHECK_EQ(host_wakeups, wakeups + SOCK_QUEUE_MAX);
   sock_info(b, &si);
   udp(&f, 9, si.lport, "b", 1);
   feed(&f);
   sock_info(b, &si);
-  CHECK(si.queued == 1 && si.dropped == 0);
+  CHECK_EQ(si.queued, 1);
+  CHECK_EQ(si.dropped, 0);
 
   host_killed = 1;   // a read that would block returns -1 once killed
-  CHECK(sockread(a, (uint64)f.b, 0) == 0);
-  sockread(b, (uint64)f.b, 1);
-  CHECK(sockread(b, (uint64)f.b, 1) == -1);
+  CHECK_EQ(sock_read(a, (uint64)f.b, 0), 0);
+  sock_read(b, (uint64)f.b, 1);
+  CHECK_EQ(sock_read(b, (uint64)f.b, 1), -1);
   host_killed = 0;
-  sockclose(a);   // frees the rest still queued
-  sockclose(b);
+  sock_close(a);   // frees the rest still queued
+  sock_close(b);
 }
 
 // Until the next hop answers, at most 16 datagrams wait; they are given
@@ -433,15 +442,17 @@ test_arp_hold_and_expiry(void)
 
   for(int i = 0; i < 20; i++)
     ok += sock_sendto(s, (uint64)"wait", 4, 0x0a000207, 9) == 4;
-  CHECK(ok == 16 && netstats.arp_requests_sent == asked + 1);
+  CHECK_EQ(ok, 16);
+  CHECK_EQ(netstats.arp_requests_sent, asked + 1);
   sent();   // the request
   ticks += 10 * TICK_HZ;
   arp_expire();
-  CHECK(netstats.mbufs_in_use == 0 && netstats.arp_hold_drops == 20);
+  CHECK_EQ(netstats.mbufs_in_use, 0);
+  CHECK_EQ(netstats.arp_hold_drops, 20);
 
   ticks += 291 * TICK_HZ;   // 301 s after 10.0.2.2 was learned: due for a
                             // refresh, but still used meanwhile
-  CHECK(sock_sendto(s, (uint64)"old", 3, PEER_IP, 9) == 3);
+  CHECK_EQ(sock_sendto(s, (uint64)"old", 3, PEER_IP, 9), 3);
   CHECK(netstats.arp_requests_sent == asked + 2 && host_nsent() == 2);
   f = sent();
   CHECK(get16(f.b + 12) == 0x0806 && get32(f.b + 14 + 24) == PEER_IP);
@@ -449,12 +460,12 @@ test_arp_hold_and_expiry(void)
   check_ipv4_out(&f, 17);
 
   ticks += 10 * TICK_HZ;    // nobody answered: forgotten, so asked again
-  CHECK(sock_sendto(s, (uint64)"again", 5, PEER_IP, 9) == 5);
+  CHECK_EQ(sock_sendto(s, (uint64)"again", 5, PEER_IP, 9), 5);
   CHECK(netstats.arp_requests_sent == asked + 3 && host_nsent() == 1);
   sent();
-  CHECK(sock_sendto(s, (uint64)"x", 1, 0xffffffff, 9) == -1);   // no broadcast
-  CHECK(sock_sendto(s, (uint64)"x", 1, OUR_IP, 9) == -1);       // no loopback
-  sockclose(s);
+  CHECK_EQ(sock_sendto(s, (uint64)"x", 1, 0xffffffff, 9), -1);   // no broadcast
+  CHECK_EQ(sock_sendto(s, (uint64)"x", 1, OUR_IP, 9), -1);       // no loopback
+  sock_close(s);
   ticks += 10 * TICK_HZ;
   arp_expire();
 }
@@ -496,7 +507,7 @@ take_spoof_requests(void)
     other += memcmp(f.b, bcast, 6) != 0 || get16(f.b + 12) != 0x0806 ||
              get32(f.b + 14 + 24) - SPOOF_IP >= 2 * SPOOFS;
   }
-  CHECK(other == 0);
+  CHECK_EQ(other, 0);
   return n;
 }
 
@@ -519,7 +530,7 @@ static struct sock *racer;
 static void
 send_c(void)
 {
-  CHECK(sock_sendto(racer, (uint64)"C", 1, PEER_IP, 9) == 1);
+  CHECK_EQ(sock_sendto(racer, (uint64)"C", 1, PEER_IP, 9), 1);
 }
 
 // Datagrams held for an address leave before any sent to it later: "C" is
@@ -532,8 +543,8 @@ test_arp_flush_order(void)
 
   forget_all();
   racer = sock_alloc(SOCK_UDP);
-  CHECK(sock_sendto(racer, (uint64)"A", 1, PEER_IP, 9) == 1);
-  CHECK(sock_sendto(racer, (uint64)"B", 1, PEER_IP, 9) == 1);
+  CHECK_EQ(sock_sendto(racer, (uint64)"A", 1, PEER_IP, 9), 1);
+  CHECK_EQ(sock_sendto(racer, (uint64)"B", 1, PEER_IP, 9), 1);
   f = sent();
   CHECK(get16(f.b + 12) == 0x0806 && host_nsent() == 0);
   host_tx_hook = send_c;
@@ -545,7 +556,7 @@ test_arp_flush_order(void)
   }
   if(!CHECK(strcmp(order, "ABC") == 0 && host_nsent() == 0))
     printf("  (wire order %s)\n", order);
-  sockclose(racer);
+  sock_close(racer);
 }
 
 // Echo requests from many on-link addresses neither lose the datagram that
@@ -560,14 +571,14 @@ test_arp_spoofed_sources(void)
   int requests;
 
   forget_all();
-  CHECK(sock_sendto(s, (uint64)"held", 4, PEER_IP, 9) == 4);
+  CHECK_EQ(sock_sendto(s, (uint64)"held", 4, PEER_IP, 9), 4);
   sent();   // the request for the gateway
   asked = netstats.arp_requests_sent;
   full = netstats.arp_cache_full;
   spoofed_pings(SPOOF_IP, SPOOFS);
   requests = take_spoof_requests();
   CHECK(requests == netstats.arp_requests_sent - asked && requests < SPOOFS);
-  CHECK(requests + netstats.arp_cache_full - full == SPOOFS);
+  CHECK_EQ(requests + netstats.arp_cache_full - full, SPOOFS);
   answer_arp(PEER_IP);
   f = sent();
   if(!CHECK(f.len > 0 && memcmp(check_ipv4_out(&f, 17) + 8, "held", 4) == 0))
@@ -577,12 +588,12 @@ test_arp_spoofed_sources(void)
   take_spoof_requests();
   asked = netstats.arp_requests_sent;
   hits = netstats.arp_cache_hits;
-  CHECK(sock_sendto(s, (uint64)"later", 5, PEER_IP, 9) == 5);
+  CHECK_EQ(sock_sendto(s, (uint64)"later", 5, PEER_IP, 9), 5);
   if(!CHECK(netstats.arp_requests_sent == asked && netstats.arp_cache_hits == hits + 1))
     printf("  (the gateway was evicted)\n");
   f = sent();
   CHECK(f.len > 0 && memcmp(check_ipv4_out(&f, 17) + 8, "later", 5) == 0);
-  sockclose(s);
+  sock_close(s);
   forget_all();
 }
 
@@ -630,16 +641,22 @@ test_dhcp_parse(void)
   static const uchar endonly[] = { 255 };
   struct dhcp_opts o;
 
-  CHECK(parse(full, sizeof(full), &o) == 0);
-  CHECK(o.type == 5 && o.server == PEER_IP && o.mask == 0xffffff00u);
-  CHECK(o.router == PEER_IP && o.dns == 0x0a000267u);
-  CHECK(o.lease == 86400 && o.t1 == 30 && o.t2 == 50);
+  CHECK_EQ(parse(full, sizeof(full), &o), 0);
+  CHECK_EQ(o.type, 5);
+  CHECK_EQ(o.server, PEER_IP);
+  CHECK_EQ(o.mask, 0xffffff00u);
+  CHECK_EQ(o.router, PEER_IP);
+  CHECK_EQ(o.dns, 0x0a000267u);
+  CHECK_EQ(o.lease, 86400);
+  CHECK_EQ(o.t1, 30);
+  CHECK_EQ(o.t2, 50);
   for(uint i = 0; i < sizeof(badlen) / sizeof(badlen[0]); i++)
-    CHECK(parse(bad[i], badlen[i], &o) == -1);
+    CHECK_EQ(parse(bad[i], badlen[i], &o), -1);
   CHECK(parse(endonly, 1, &o) == 0 && o.type == 0 && o.lease == 0);
-  CHECK(parse(endonly, 0, &o) == -1);
+  CHECK_EQ(parse(endonly, 0, &o), -1);
   // The interface keeps its static address until a lease is ACKed.
-  CHECK(NET_IPADDR == OUR_IP && NET_NETMASK == 0xffffff00u);
+  CHECK_EQ(NET_IPADDR, OUR_IP);
+  CHECK_EQ(NET_NETMASK, 0xffffff00u);
 }
 
 int
@@ -657,9 +674,9 @@ main(void)
   test_arp_flush_order();
   test_arp_spoofed_sources();
   test_dhcp_parse();
-  CHECK(host_nsent() == 0);
-  CHECK(netstats.mbufs_in_use == 0);
-  CHECK(host_pages == 0);
+  CHECK_EQ(host_nsent(), 0);
+  CHECK_EQ(netstats.mbufs_in_use, 0);
+  CHECK_EQ(host_pages, 0);
   printf("%d passed, %d failed\n", passed, failed);
   return failed != 0;
 }

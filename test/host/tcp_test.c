@@ -537,7 +537,7 @@ test_transfers(int n)
     loss += link.loss;
     ok += transfer(i, i % 10 == 0 ? 400000 : 40000);
   }
-  CHECK(ok == n);
+  CHECK_EQ(ok, n);
   // Nothing is ever sent past snd_max without it moving (a retransmission
   // of more than was sent once drew such ACKs).
   CHECK(A.stats->tcp_rx_ack_unsent + B.stats->tcp_rx_ack_unsent == unsent);
@@ -579,11 +579,11 @@ test_syn_backoff(void)
 
   memset(&link, 0, sizeof(link));
   link.down = 1;
-  CHECK(A.connect(t, 1234, GATEWAY, 80, 0) == TCP_AGAIN);
+  CHECK_EQ(A.connect(t, 1234, GATEWAY, 80, 0), TCP_AGAIN);
   for(int i = 0; i < 4; i++)
     gaps[i] = ticks_to_frame(&A, &A.stats->tcp_tx_segs, 40 * TICK_HZ);
   for(int i = 0; i < 4; i++)
-    if(!CHECK(gaps[i] == (TICK_HZ << i)))
+    if(!CHECK_EQ(gaps[i], (TICK_HZ << i)))
       printf("  SYN gap %d: %d ticks\n", i, gaps[i]);
   r = TCP_AGAIN;
   for(waited = 0; waited < 40 * TICK_HZ && r == TCP_AGAIN; waited++){
@@ -591,10 +591,12 @@ test_syn_backoff(void)
     r = A.connect(t, 0, GATEWAY, 80, 0);
   }
   A.info(t, &si);
-  CHECK(r == -1 && si.error == SOCKERR_TIMEDOUT && si.state == TCPS_CLOSED);
-  CHECK(waited == 16 * TICK_HZ);
+  CHECK_EQ(r, -1);
+  CHECK_EQ(si.error, SOCKERR_TIMEDOUT);
+  CHECK_EQ(si.state, TCPS_CLOSED);
+  CHECK_EQ(waited, 16 * TICK_HZ);
   A.close(t);
-  CHECK(A.count() == 0);
+  CHECK_EQ(A.count(), 0);
   link.down = 0;
 }
 
@@ -671,11 +673,11 @@ test_delayed_ack(void)
   pair(&a, &b, 2001);
   link.delay = 0;
   before = B.stats->tcp_tx_segs;
-  CHECK(A.send(a, 0, (uint64)"hello", 5, 0) == 5);
+  CHECK_EQ(A.send(a, 0, (uint64)"hello", 5, 0), 5);
   settle();
   for(n = 0; n < 100 && B.stats->tcp_tx_segs == before; n++)
     tick();
-  CHECK(n == TICK_HZ / 25);
+  CHECK_EQ(n, TICK_HZ / 25);
   CHECK(B.stats->tcp_delayed_acks >= 1);
   unpair(a, b);
 }
@@ -703,7 +705,7 @@ test_persist(void)
   if(!CHECK(si.queued == 65535 && si.rcvwnd == 0))
     printf("  reader: queued %d window %d state %d\n", si.queued, si.rcvwnd, si.state);
   A.info(a, &si);
-  if(!CHECK(si.sndwnd == 0))
+  if(!CHECK_EQ(si.sndwnd, 0))
     printf("  writer: sent %d window %d sendq %d state %d\n", sent, si.sndwnd, si.sendq, si.state);
   probes = A.stats->tcp_persist_probes;
   CHECK(probes >= 2);
@@ -731,7 +733,7 @@ test_rto_backoff(void)
 
   pair(&a, &b, 2003);
   link.down = 1;
-  CHECK(A.send(a, 0, (uint64)"data", 4, 0) == 4);
+  CHECK_EQ(A.send(a, 0, (uint64)"data", 4, 0), 4);
   settle();
   for(int i = 0; i < 4; i++)
     gaps[i] = ticks_to_frame(&A, &A.stats->tcp_rexmit_timeouts, 100 * TICK_HZ);
@@ -757,9 +759,9 @@ test_time_wait(void)
   A.close(a);
   for(int i = 0; i < 10; i++)
     tick();
-  CHECK(B.recv(b, 0, (uint64)&c, 1, 0) == 0);   // end of stream
+  CHECK_EQ(B.recv(b, 0, (uint64)&c, 1, 0), 0);   // end of stream
   B.info(b, &si);
-  CHECK(si.state == TCPS_CLOSE_WAIT);
+  CHECK_EQ(si.state, TCPS_CLOSE_WAIT);
   B.close(b);
   for(int i = 0; i < 10; i++)
     tick();
@@ -778,15 +780,16 @@ test_reset(void)
   char buf[10];
 
   pair(&a, &b, 2005);
-  CHECK(B.send(b, 0, (uint64)"unread", 6, 0) == 6);
+  CHECK_EQ(B.send(b, 0, (uint64)"unread", 6, 0), 6);
   for(int i = 0; i < 10; i++)
     tick();
   A.close(a);   // with unread data: RST
   for(int i = 0; i < 10; i++)
     tick();
-  CHECK(B.recv(b, 0, (uint64)buf, sizeof(buf), 0) == -1);
+  CHECK_EQ(B.recv(b, 0, (uint64)buf, sizeof(buf), 0), -1);
   B.info(b, &si);
-  CHECK(si.error == SOCKERR_RESET && si.state == TCPS_CLOSED);
+  CHECK_EQ(si.error, SOCKERR_RESET);
+  CHECK_EQ(si.state, TCPS_CLOSED);
   B.close(b);
   CHECK(A.count() == 0 && B.count() == 1);
 }
@@ -806,9 +809,10 @@ test_refused(void)
     r = A.connect(t, 0, GATEWAY, 81, 0);
   }
   A.info(t, &si);
-  CHECK(r == -1 && si.error == SOCKERR_REFUSED);
+  CHECK_EQ(r, -1);
+  CHECK_EQ(si.error, SOCKERR_REFUSED);
   A.close(t);
-  CHECK(A.count() == 0);
+  CHECK_EQ(A.count(), 0);
 }
 
 // ---- The review of issue 19: each test failed before its fix.
@@ -863,7 +867,7 @@ test_timewait_owned(void)
   B.shutdown(b);
   ticks_for(10);
   A.info(a, &si);
-  CHECK(si.state == TCPS_TIME_WAIT);
+  CHECK_EQ(si.state, TCPS_TIME_WAIT);
   for(n = 0; n < NTCB_HOST && (more[n] = A.open()) != 0; n++)
     twice += more[n] == a;
   if(!CHECK(twice == 0 && n == NTCB_HOST - 1))
@@ -931,8 +935,8 @@ test_fin_zero_window(void)
 
   pattern(out, sizeof(out), 79);
   pair(&a, &b, 2103);
-  CHECK(shut_window(a, out, sizeof(out)) == (int)sizeof(out));
-  CHECK(A.shutdown(a) == 0);
+  CHECK_EQ(shut_window(a, out, sizeof(out)), (int)sizeof(out));
+  CHECK_EQ(A.shutdown(a), 0);
   ticks_for(TICK_HZ);
   // Each probe (here the FIN) gets an ACK.
   probes = A.stats->tcp_persist_probes;
@@ -952,7 +956,7 @@ test_fin_zero_window(void)
     tick();
   }
   CHECK(got == (int)sizeof(out) && memcmp(in, out, sizeof(out)) == 0);
-  CHECK(B.recv(b, 0, (uint64)in, 1, 0) == 0);   // then the FIN: end of stream
+  CHECK_EQ(B.recv(b, 0, (uint64)in, 1, 0), 0);   // then the FIN: end of stream
   unpair(a, b);
 }
 
@@ -1009,9 +1013,9 @@ test_ack_loop(void)
   char buf[100];
 
   pair(&a, &b, 2106);
-  CHECK(B.send(b, 0, (uint64)"hello", 5, 0) == 5);
+  CHECK_EQ(B.send(b, 0, (uint64)"hello", 5, 0), 5);
   ticks_for(10);
-  CHECK(A.recv(a, 0, (uint64)buf, sizeof(buf), 0) == 5);
+  CHECK_EQ(A.recv(a, 0, (uint64)buf, sizeof(buf), 0), 5);
   inject(&A, 80, 2106, last_from_B.seq + last_from_B.len, last_from_B.ack, TCP_ACK,
          "forged", 6);
   frames = frames_total;
@@ -1130,12 +1134,12 @@ test_synrcvd_kept(void)
   link.down = 1;                    // A's ACK is lost; A believes it is connected
   ticks_for(1);
   r = A.connect(a, 0, GATEWAY, 80, 0);
-  CHECK(r == 0);
+  CHECK_EQ(r, 0);
   ticks_for(TICK_HZ + 2);           // B resends its SYN-ACK (lost too)
   for(int i = 0; i < 100; i++)      // a flood of SYNs from elsewhere
     inject(&B, 30000 + i, 80, 1000 * i, 0, TCP_SYN, "", 0);
   link.down = 0;
-  CHECK(A.send(a, 0, (uint64)"req", 3, 0) == 3);
+  CHECK_EQ(A.send(a, 0, (uint64)"req", 3, 0), 3);
   for(n = 0; n < 5 * TICK_HZ && B.accept(listener, &b, 0) != 0; n++)
     tick();
   A.info(a, &si);
@@ -1173,9 +1177,9 @@ test_rto_after_syn_loss(void)
   }
   CHECK(r == 0 && b != 0);
   link.down = 1;
-  CHECK(A.send(a, 0, (uint64)"x", 1, 0) == 1);
+  CHECK_EQ(A.send(a, 0, (uint64)"x", 1, 0), 1);
   n = ticks_to_frame(&A, &A.stats->tcp_rexmit_timeouts, 10 * TICK_HZ);
-  if(!CHECK(n == 3 * TICK_HZ))
+  if(!CHECK_EQ(n, 3 * TICK_HZ))
     printf("  first data retransmission after a lost SYN: %d ticks\n", n);
   link.down = 0;
   CHECK(wait_acked(a, 10 * TICK_HZ));
@@ -1282,7 +1286,7 @@ main(int argc, char **argv)
   load(&A, "./stackA.so", 1);
   load(&B, "./stackB.so", 2);
   listener = B.open();
-  CHECK(B.listen(listener, 80, 8) == 0);
+  CHECK_EQ(B.listen(listener, 80, 8), 0);
   test_isn_key();
   test_syn_backoff();
   test_refused();
@@ -1310,7 +1314,8 @@ main(int argc, char **argv)
   CHECK(A.count() == 0 && B.count() == 0);
   CHECK(A.stats->mbufs_in_use == 0 && B.stats->mbufs_in_use == 0);
   // What is left is the ARP entries' nothing and the sockets' nothing: no page.
-  CHECK(*A.pages == 0 && *B.pages == 0);
+  CHECK_EQ(*A.pages, 0);
+  CHECK_EQ(*B.pages, 0);
   printf("%d passed, %d failed\n", passed, failed);
   return failed != 0;
 }

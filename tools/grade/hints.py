@@ -254,8 +254,8 @@ HINTS = {
                     "for a notification.  Call vq_notify(&rxq) after publishing the "
                     "buffers virtio_net_recv() gives back.",
     "virtio:no-tx": "No frame left the guest.  virtio_net_transmit() must set the frame's "
-                    "descriptor (2 * slot + 1: addr m->head, len m->len), put the chain's "
-                    "head (2 * slot) in avail->ring at avail->idx % TX_NUM, "
+                    "descriptor (tx_frame_desc(slot): addr m->head, len m->len), put the "
+                    "chain's head (tx_head_desc(slot)) in avail->ring at avail->idx % TX_NUM, "
                     "__sync_synchronize(), store avail->idx + 1, call vq_notify(&txq), and "
                     "return 0.",
     "virtio:no-tx-barrier": "No frame left the guest, and virtio_net_transmit() has no "
@@ -276,13 +276,13 @@ HINTS = {
     "virtio:tx-refused": "virtio_net_transmit() refuses frames (tx_ring_full counts them) "
                          "although the card has sent what it had: does tx_reclaim() free "
                          "each slot the used ring hands back (tx_mbufs[slot] = 0), reading "
-                         "the entry at txq.used_seen % TX_NUM?  The used ring has TX_NUM "
+                         "the entry at txq.used_taken % TX_NUM?  The used ring has TX_NUM "
                          "entries; the index counts on to 65535.",
     "rx-raw-index": "Used-ring entries were read from past the end of the ring: "
                     "rx_desc_errors (ids of RX_NUM or more) or rx_oversize grew, which the "
                     "card never causes, and then reception stopped.  used->ring has RX_NUM "
-                    "entries while used_seen counts on to 65535: read the entry at "
-                    "rxq.used_seen % RX_NUM (and put entries at avail->idx % RX_NUM).  "
+                    "entries while used_taken counts on to 65535: read the entry at "
+                    "rxq.used_taken % RX_NUM (and put entries at avail->idx % RX_NUM).  "
                     "A missing vq_notify() would not make those counters grow.",
     "rx-len-header": "Frames reached the stack 12 bytes longer than they came in: the "
                      "used entry's len counts the 12-byte struct vnet_hdr before the frame "
@@ -324,7 +324,7 @@ HINTS = {
                         "some hart is stuck with interrupts off, spinning on a lock or "
                         "looping in an interrupt handler such as virtio_net_recv().",
     "virtio:stuck-recv": "A hart never leaves virtio_net_recv(): does the loop move "
-                         "rxq.used_seen on for every entry it takes, so that vq_pending() "
+                         "rxq.used_taken on for every entry it takes, so that vq_pending() "
                          "turns false?",
     "virtio:stuck-tx": "A hart never leaves virtio_net_transmit(): is it waiting for the "
                        "card inside the lock?  Return -1 when every slot is busy.",
@@ -335,7 +335,7 @@ HINTS = {
                  "used entries after a barrier, as LAB.md's steps say.",
     "virtio:leak": "mbufs or pages are not back at their starting values: tx_reclaim() "
                    "must free the mbuf of each frame the card has sent, taking every used "
-                   "entry at txq.used_seen % TX_NUM (the ring has TX_NUM entries; the index "
+                   "entry at txq.used_taken % TX_NUM (the ring has TX_NUM entries; the index "
                    "counts on to 65535); virtio_net_recv() "
                    "must give a dropped frame's mbuf back to its descriptor.",
     "virtio:sleep": "virtio_net_recv() runs in the interrupt handler and "

@@ -561,7 +561,9 @@ class Grader:
         return pending[1:]
 
     def finish_case(self, r, mark, steps, tail, end=None):
-        r.secs = (end or time.monotonic()) - mark
+        # end is when the case's console line arrived, which a reader thread
+        # may stamp a moment before mark: a case's time is never negative.
+        r.secs = max(0.0, (end or time.monotonic()) - mark)
         r.end = self.capture_size(self.guest)
         r.console_at = (self.guest, len(self.guest.text))
         r.steps = steps[:1]

@@ -964,7 +964,7 @@ def grade_broken_virtio(t):
         shutil.rmtree(work, ignore_errors=True)
 
 
-@test("grade-docs", "LAB.md's table of tests agrees with the grader (names, order, points, needs) and with --list; every function a hint names exists")
+@test("grade-docs", "LAB.md's table of tests agrees with the grader (names, order, points, needs) and with --list; every function a hint names exists; every hint about the student's code points to a LAB.md section each variant that prints it has")
 def grade_docs(t):
     g = load_grader()
     with open(os.path.join(REPO, "LAB.md")) as f:
@@ -1003,6 +1003,76 @@ def grade_docs(t):
         keys = set(re.findall(r'fail\(\s*(?:[\w ?:]*\? )?"([\w-]+)"', f.read()))
     keys -= {"sim"}   # the model's own trouble, not the driver's
     t.check(not keys - set(g.HINTS), "model keys without a hint: %s" % sorted(keys - set(g.HINTS)))
+    check_hint_refs(t, g, lab)
+
+
+# Hints that point to no LAB.md section, each with why.
+HINT_REF_EXEMPT = {
+    "panic": "names no rule: the panic line it points to says where",
+    "hang": "names no rule: the frames printed below it tell the story",
+    "compile": "a build error: the compiler's output is the long form",
+    "no-nettests": "the Makefile and fs.img, not the student's code",
+    "bad-frames": "the capture's rules are listed in the report itself",
+    "no-frames": "a failed dependency (txone, rxone), not a rule",
+    "init": "given code (e1000_init()): compare with the handout",
+    "mac": "given code (e1000_init()): compare with the handout",
+    "rx-init": "given code (e1000_init()): compare with the handout",
+    "no-card": "given code (pci.c) or the machine, not the student's",
+    "virtio:no-card": "given code (the probe) or the machine, not the student's",
+}
+# Unprefixed hints that only the virtio card's checks print (the rest are the
+# e1000 card's, or in the lists below).
+VIRTIO_HINTS = {"barrier-used", "barrier-fill", "notify-tx", "notify-rx", "rx-not-returned",
+                "rx-no-notify", "rx-raw-index", "rx-len-header", "rx-not-offered",
+                "usertests-no-notify", "own-steps"}
+# Hints about kernel/socket.c (printed only where the student writes it) beside
+# SOCKET_REASONS' keys, and hints every card can print.
+SOCKET_HINTS = {"queue-unbounded", "queue-drops", "wrong-port", "lost-wakeup-udp",
+                "lost-wakeup-icmp", "look-again", "killed-reader", "udp-leak", "sleep-lock"}
+EVERY_CARD_HINTS = {"usertests-leak"}
+HINT_REF_RE = re.compile(r'\(LAB\.md: "([^"]*)"\)')
+
+
+def hint_variants(key, socket):
+    """The variants whose grader can print the hint key: socket hints (in
+    socket) where the student writes kernel/socket.c; "NIC:key" and the VIRTIO_HINTS on that
+    card's variants (Card.hint picks "NIC:key" over key), the rest on the
+    e1000's."""
+    nic = key.split(":")[0] if ":" in key else "virtio" if key in VIRTIO_HINTS else "e1000"
+    return [v for v, (_, files, card) in variants.VARIANTS.items()
+            if key in EVERY_CARD_HINTS
+            or (key in socket and "kernel/socket.c" in files)
+            or (key not in socket and card == nic)]
+
+
+def check_hint_refs(t, g, lab):
+    """Every hint about the student's code ends with exactly one (LAB.md:
+    "Title"), and every variant that can print it has that heading (## or
+    ###, backticks dropped)."""
+    from grade import hints
+    h = load_handout()
+    heads = {v: set(re.findall(r"^#{2,3} (.*)$", h.variant_sections(lab, "LAB.md", v).replace(
+        "`", ""), re.M)) for v in variants.VARIANTS}
+    socket = SOCKET_HINTS | {key for _, key in hints.SOCKET_REASONS}
+    t.check(socket <= set(g.HINTS) and set(HINT_REF_EXEMPT) | VIRTIO_HINTS <= set(g.HINTS),
+            "the test's lists name keys HINTS lacks: %s" % sorted(
+                (socket | set(HINT_REF_EXEMPT) | VIRTIO_HINTS) - set(g.HINTS)))
+    pointed = 0
+    for key, text in g.HINTS.items():
+        refs = HINT_REF_RE.findall(text)
+        if key in HINT_REF_EXEMPT:
+            t.check(not refs, "hint %s is listed as exempt but points to %s" % (key, refs))
+            continue
+        t.check(len(refs) == 1 and text.endswith('(LAB.md: "%s")' % refs[0]),
+                "hint %s must end with one (LAB.md: \"Title\"), not %d: %r" % (key, len(refs), text))
+        where = hint_variants(key, socket)
+        t.check(where, "hint %s: no variant prints it" % key)
+        for v in where:
+            t.check(refs[:1] and refs[0] in heads[v], "hint %s points to LAB.md section %r, which "
+                    "the %s variant's LAB.md lacks (it has: %s)" % (key, refs[:1], v, sorted(heads[v])))
+        pointed += 1
+    t.step("%d hints point to a LAB.md section the variants that print them have; %d exempt"
+           % (pointed, len(HINT_REF_EXEMPT)))
 
 
 STEP_HEAD_RE = re.compile(r"^### `(\w+)\(.*$", re.M)

@@ -349,18 +349,20 @@ avail_slot(struct virtq *q, uint16 k)
   return q == &txq ? tx_slot_of(id) % TX_SLOTS : id % RX_NUM;
 }
 
-// Mark in map the slots the card holds of a queue: the entries from
-// used->idx up to avail->idx.  The slot it takes next, or -1 if it holds
-// none.
+// One queue's part of a ringinfo snapshot: its indices, and in map the
+// slots the card holds (the entries from used->idx up to avail->idx).
+// Returns the slot the card takes next, or -1 if it holds none.
 static int
-card_holds(struct virtq *q, uchar *map)
+card_holds(struct virtq *q, uchar *map, int *avail, int *used)
 {
-  uint16 used = *(volatile uint16 *)&q->used->idx, avail = q->avail->idx;
-  int n = (uint16)(avail - used);
+  uint16 u = *(volatile uint16 *)&q->used->idx, a = q->avail->idx;
+  int n = (uint16)(a - u);
 
+  *avail = a;
+  *used = u;
   for(int k = 0; k < n && k < q->num; k++)
-    ringinfo_mark(map, avail_slot(q, used + k));
-  return n ? avail_slot(q, used) : -1;
+    ringinfo_mark(map, avail_slot(q, u + k));
+  return n ? avail_slot(q, u) : -1;
 }
 
 // A snapshot of both queues for ringinfo() (httpd's /net page draws it).
@@ -375,15 +377,11 @@ virtio_net_ringinfo(struct ringinfo *ri)
   ri->kind = RING_VIRTIO;
   acquire(&vnet_lock);
   ri->tx_size = TX_SLOTS;
-  ri->tx_avail = txq.avail->idx;
-  ri->tx_used = *(volatile uint16 *)&txq.used->idx;
-  ri->tx_head = card_holds(&txq, ri->tx_dd);
+  ri->tx_head = card_holds(&txq, ri->tx_dd, &ri->tx_avail, &ri->tx_used);
   ri->tx_tail = tx_next;
   release(&vnet_lock);
   ri->rx_size = RX_NUM;
-  ri->rx_avail = rxq.avail->idx;
-  ri->rx_used = *(volatile uint16 *)&rxq.used->idx;
-  ri->rx_head = card_holds(&rxq, ri->rx_dd);
+  ri->rx_head = card_holds(&rxq, ri->rx_dd, &ri->rx_avail, &ri->rx_used);
   ri->rx_tail = -1;
 }
 

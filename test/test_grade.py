@@ -737,7 +737,9 @@ SOCKET_BROKEN = {
           "  while(s->rxq.len == 0){\n    acquire(&socklock);\n"
           "    if(sleep_killable(&s->rxq, &socklock) < 0){\n      release(&socklock);\n"
           "      return -1;\n    }\n    release(&socklock);\n  }\n  acquire(&socklock);\n")],
-        ["wakeup"], {"wakeup": ("FAIL", "gap")}),
+        # A race still: the reply must come after the unlocked look, which
+        # a loaded host may run late (then the look sees it and all is well).
+        ["wakeup"], {"wakeup": ("FAIL?", "gap")}),
     "the queue not looked at again after the sleep": (
         [("  while(s->rxq.len == 0){\n    if(sleep_killable", "  if(s->rxq.len == 0){\n    if(sleep_killable")],
         ["wakeup"], {"wakeup": ("FAIL", "look-again")}),
